@@ -45,6 +45,8 @@ export function formatBallot(value: Ballot): string {
 /**
  * One integer that orders like the ballot: `round * 2^16 + node`. This is the seeds' scheme for
  * proposal ids — "high bits a timestamp, low bits the machine id" — when the round is a timestamp.
+ * It fits rounds below 2^37 (a timestamp in seconds, or milliseconds since a recent epoch); the
+ * `Ballot` pair itself has no such limit.
  */
 export function proposalNumber(value: Ballot): number {
   assert(

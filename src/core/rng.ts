@@ -30,13 +30,12 @@ export function isSeed(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-function splitmix32(state: number): [number, number] {
-  const next = (state + 0x9e3779b9) | 0;
-  let z = next;
+/** murmur3's 32-bit finalizer: a bijection with full avalanche. */
+function fmix32(value: number): number {
+  let z = value | 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  z ^= z >>> 16;
-  return [next, z >>> 0];
+  return (z ^ (z >>> 16)) >>> 0;
 }
 
 /** FNV-1a over the label's UTF-16 code units: cheap, stable, good enough to separate streams. */
@@ -119,15 +118,17 @@ function rotl(value: number, bits: number): number {
   return (value << bits) | (value >>> (32 - bits));
 }
 
+/**
+ * Turns 128 input bits into a generator state. Chaining fmix32 forward, then backward, makes every
+ * state word depend on every input word, and the whole map is a bijection: distinct seeds (and
+ * distinct split labels) can never collide into the same stream.
+ */
 function fromWords(a: number, b: number, c: number, d: number): Rng {
-  let state = a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca77) ^ Math.imul(d, 0xc2b2ae3d);
-  const words: number[] = [];
-  for (let index = 0; index < 4; index++) {
-    const [next, output] = splitmix32(state ^ [a, b, c, d][index]!);
-    state = next;
-    words.push(output);
-  }
-  return new Xoshiro128(words as [number, number, number, number]);
+  const w3 = fmix32(d ^ fmix32(c ^ fmix32(b ^ fmix32(a))));
+  const w2 = fmix32(fmix32(c ^ fmix32(b ^ fmix32(a))) ^ w3);
+  const w1 = fmix32(fmix32(b ^ fmix32(a)) ^ w2);
+  const w0 = fmix32(fmix32(a) ^ w1);
+  return new Xoshiro128([w0, w1, w2, w3]);
 }
 
 /** A generator for a seed in [0, 2^53). Same seed, same sequence, on every platform. */

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeId } from './ids.js';
+import type { NodeInspection, ProtocolMessage } from './protocol.js';
+import { type KvCommand, ReplicatedKv } from './replicated-kv.js';
+import { type LogReady, type ReplicatedLog, emptyLogReady } from './replicated-log.js';
+
+/** A scripted engine: the test decides what commits and which barriers resolve. */
+class ScriptedLog implements ReplicatedLog<KvCommand, ProtocolMessage, never> {
+  proposals: KvCommand[] = [];
+  barriers: number[] = [];
+  compactions: { index: number; snapshot: unknown }[] = [];
+  isLeader = true;
+  barrierSupported = true;
+  private pending: LogReady<KvCommand, ProtocolMessage, never> = emptyLogReady();
+
+  constructor(readonly id: NodeId) {}
+
+  step(): void {}
+  tick(): void {}
+  propose(command: KvCommand): boolean {
+    if (!this.isLeader) return false;
+    this.proposals.push(command);
+    return true;
+  }
+  leader(): NodeId | undefined {
+    return this.isLeader ? this.id : 2;
+  }
+  requestReadBarrier(readId: number): boolean {
+    if (!this.barrierSupported || !this.isLeader) return false;
+    this.barriers.push(readId);
+    return true;
+  }
+  compact(index: number, snapshot: unknown): void {
+    this.compactions.push({ index, snapshot });
+  }
+  hasReady(): boolean {
+    return this.pending.committed.length > 0 || this.pending.readStates.length > 0;
+  }
+  ready(): LogReady<KvCommand, ProtocolMessage, never> {
+    const batch = this.pending;
+    this.pending = emptyLogReady();
+    return batch;
+  }
+  inspect(): NodeInspection {
+    return { role: 'scripted', state: {} };
+  }
+  commit(index: number, command: KvCommand | null): void {
+    this.pending.committed.push({ index, command });
+  }
+  resolveBarrier(readId: number, index: number): void {
+    this.pending.readStates.push({ readId, index });
+  }
+}
+
+describe('ReplicatedKv', () => {
+  it('answers a write when its command is applied at the node that took the request', () => {
+    const engine = new ScriptedLog(1);
+    const kv = new ReplicatedKv(engine);
+    kv.request({ id: 7, op: { f: 'put', key: 'a', value: '1' } });
+    expect(kv.ready().responses).toEqual([]);
+    engine.commit(1, null); // a new leader's empty entry
+    engine.commit(2, engine.proposals[0]!);
+    expect(kv.ready().responses).toEqual([
+      { id: 7, outcome: 'ok', result: { f: 'put', previous: null } },
+    ]);
+    expect(kv.state.get('a')).toBe('1');
+  });
+
+  it('applies commands proposed elsewhere without answering for them', () => {
+    const engine = new ScriptedLog(1);
+    const kv = new ReplicatedKv(engine);
+    engine.commit(1, { origin: 3, requestId: 7, op: { f: 'put', key: 'a', value: 'x' } });
+    expect(kv.ready().responses).toEqual([]);
+    expect(kv.state.get('a')).toBe('x');
+  });
+
+  it('serves a read once the applied index reaches its barrier, not before', () => {
+    const engine = new ScriptedLog(1);
+    const kv = new ReplicatedKv(engine);
+    kv.request({ id: 1, op: { f: 'get', key: 'a' } });
+    expect(engine.barriers).toEqual([1]);
+    engine.resolveBarrier(1, 1);
+    expect(kv.ready().responses).toEqual([]);
+    engine.commit(1, { origin: 2, requestId: 9, op: { f: 'put', key: 'a', value: 'v' } });
+    expect(kv.ready().responses).toEqual([
+      { id: 1, outcome: 'ok', result: { f: 'get', value: 'v' } },
+    ]);
+  });
+
+  it('sends reads through the log when the engine has no barrier', () => {
+    const engine = new ScriptedLog(1);
+    engine.barrierSupported = false;
+    const kv = new ReplicatedKv(engine);
+    kv.request({ id: 4, op: { f: 'get', key: 'a' } });
+    expect(engine.proposals).toHaveLength(1);
+  });
+
+  it('fails at once, with a leader hint, when the engine cannot take the request', () => {
+    const engine = new ScriptedLog(1);
+    engine.isLeader = false;
+    const kv = new ReplicatedKv(engine);
+    kv.request({ id: 5, op: { f: 'put', key: 'a', value: '1' } });
+    expect(kv.ready().responses).toEqual([
+      { id: 5, outcome: 'fail', error: 'not the leader', leaderHint: 2 },
+    ]);
+  });
+
+  it('refuses a gap in the committed entries', () => {
+    const engine = new ScriptedLog(1);
+    const kv = new ReplicatedKv(engine);
+    engine.commit(2, null);
+    expect(() => kv.ready()).toThrow(/gap/);
+  });
+
+  it('hands the engine a snapshot every N applied entries', () => {
+    const engine = new ScriptedLog(1);
+    const kv = new ReplicatedKv(engine, { snapshotEveryEntries: 2, pendingRequestsMax: 10 });
+    engine.commit(1, { origin: 2, requestId: 1, op: { f: 'put', key: 'k', value: 'v' } });
+    engine.commit(2, null);
+    kv.ready();
+    expect(engine.compactions).toEqual([{ index: 2, snapshot: [['k', 'v']] }]);
+  });
+
+  it('bounds the requests waiting at a node', () => {
+    const engine = new ScriptedLog(1);
+    const kv = new ReplicatedKv(engine, { snapshotEveryEntries: 0, pendingRequestsMax: 1 });
+    kv.request({ id: 1, op: { f: 'put', key: 'a', value: '1' } });
+    kv.request({ id: 2, op: { f: 'put', key: 'a', value: '2' } });
+    expect(kv.ready().responses).toEqual([
+      { id: 2, outcome: 'fail', error: 'too many pending requests' },
+    ]);
+  });
+});

@@ -1,0 +1,87 @@
+import type { RaftConfig } from './config.js';
+
+/**
+ * One log entry. An entry with neither `command` nor `config` is the empty entry a new leader
+ * appends to commit the entries of earlier terms (§5.4.2, and the dissertation's §6.4 for reads).
+ */
+export interface RaftEntry<C> {
+  readonly index: number;
+  readonly term: number;
+  readonly command?: C;
+  /** A membership change: the whole configuration that takes effect when this entry commits. */
+  readonly config?: RaftConfig;
+}
+
+export interface RaftSnapshot {
+  readonly index: number;
+  readonly term: number;
+  readonly config: RaftConfig;
+  /** The application's state at `index`, opaque to Raft. */
+  readonly data: unknown;
+}
+
+/**
+ * Messages between Raft nodes. Every message carries the sender's term; `propose` and `read-index`
+ * are forwarded client requests and carry term 0, which means "no term: never compared" (etcd's
+ * local messages), because a forwarded request is valid in any term.
+ */
+export type RaftMessage<C> =
+  | {
+      readonly type: 'vote-request';
+      readonly term: number;
+      /** A Pre-Vote asks "would you vote for me at `term`?" without anyone changing term. */
+      readonly preVote: boolean;
+      readonly lastIndex: number;
+      readonly lastTerm: number;
+      /** Sent after TimeoutNow: a leadership transfer overrides the voters' leader lease. */
+      readonly transfer: boolean;
+    }
+  | {
+      readonly type: 'vote-response';
+      readonly term: number;
+      readonly preVote: boolean;
+      readonly granted: boolean;
+    }
+  | {
+      readonly type: 'append';
+      readonly term: number;
+      readonly prevIndex: number;
+      readonly prevTerm: number;
+      readonly entries: readonly RaftEntry<C>[];
+      readonly commit: number;
+    }
+  | {
+      readonly type: 'append-response';
+      readonly term: number;
+      /** On success the follower's last index matching the leader; on reject the rejected prevIndex. */
+      readonly index: number;
+      readonly reject: boolean;
+      /** On reject: a guess of the last index where the logs may agree, and the follower's term there. */
+      readonly rejectHint: number;
+      readonly hintTerm: number;
+    }
+  | {
+      readonly type: 'heartbeat';
+      readonly term: number;
+      readonly commit: number;
+      /** A ReadIndex round the heartbeat confirms leadership for (0: none). */
+      readonly readRound: number;
+    }
+  | { readonly type: 'heartbeat-response'; readonly term: number; readonly readRound: number }
+  | { readonly type: 'snapshot'; readonly term: number; readonly snapshot: RaftSnapshot }
+  | { readonly type: 'timeout-now'; readonly term: number }
+  | { readonly type: 'propose'; readonly term: 0; readonly commands: readonly C[] }
+  | { readonly type: 'read-index'; readonly term: 0; readonly readIds: readonly number[] }
+  | {
+      readonly type: 'read-index-response';
+      readonly term: number;
+      readonly readId: number;
+      readonly index: number;
+    };
+
+export type RaftMessageType = RaftMessage<unknown>['type'];
+
+/** Messages that only a leader sends: receiving one at the current term names the leader. */
+export function isFromLeader(type: RaftMessageType): boolean {
+  return type === 'append' || type === 'heartbeat' || type === 'snapshot';
+}

@@ -1,8 +1,14 @@
 import { assert } from '../../core/assert.js';
 import { ManualClock } from '../../core/clock.js';
 import type { NodeId } from '../../core/ids.js';
-import type { Envelope, ProtocolMessage, ProtocolNode, ProtocolNote } from '../../core/protocol.js';
-import { createRng } from '../../core/rng.js';
+import type {
+  ClusterView,
+  Envelope,
+  ProtocolMessage,
+  ProtocolNode,
+  ProtocolNote,
+} from '../../core/protocol.js';
+import { type Rng, createRng } from '../../core/rng.js';
 import type { PaxosMessage, PaxosRecord } from './messages.js';
 import { PaxosNode } from './node.js';
 
@@ -39,6 +45,8 @@ export class Network<M extends ProtocolMessage, R, N extends ProtocolNode<M, R>>
   private readonly durable = new Map<NodeId, R[]>();
   private readonly unsynced = new Map<NodeId, R[]>();
   private readonly cutLinks = new Set<string>();
+  /** Called after every action, delivery, tick, crash and restart (an invariant checker, say). */
+  readonly observers: (() => void)[] = [];
 
   constructor(
     readonly ids: readonly NodeId[],
@@ -124,6 +132,37 @@ export class Network<M extends ProtocolMessage, R, N extends ProtocolNode<M, R>>
     assert(this.isUp(id), `node ${id} is already down`);
     this.nodes.set(id, undefined);
     this.unsynced.set(id, []);
+    for (const observer of this.observers) observer();
+  }
+
+  /** The cluster as an invariant checker sees it. */
+  view(timeUs = 0): ClusterView<N> {
+    return { timeUs, nodes: this.ids.map((id) => ({ id, node: this.nodes.get(id) })) };
+  }
+
+  /**
+   * Runs the cluster with random delays: each tick, every in-flight message is delivered with
+   * probability `deliverProbability` (in random order), then every node ticks. Stops when `until`
+   * holds or after `ticksMax` ticks; returns the ticks used.
+   */
+  runRandomly(
+    rng: Rng,
+    ticksMax: number,
+    deliverProbability: number,
+    until: () => boolean,
+  ): number {
+    for (let tick = 0; tick < ticksMax; tick++) {
+      if (until()) return tick;
+      const batch = rng.shuffle(this.inFlight).filter(() => rng.chance(deliverProbability));
+      for (const envelope of batch) {
+        const index = this.inFlight.indexOf(envelope);
+        this.inFlight.splice(index, 1);
+        if (this.isUp(envelope.to)) this.node(envelope.to).step(envelope.from, envelope.message);
+        this.collect();
+      }
+      this.tick();
+    }
+    return ticksMax;
   }
 
   restart(id: NodeId): void {
@@ -151,6 +190,7 @@ export class Network<M extends ProtocolMessage, R, N extends ProtocolNode<M, R>>
         if (!this.cutLinks.has(`${envelope.from}>${envelope.to}`)) this.inFlight.push(envelope);
       }
     }
+    for (const observer of this.observers) observer();
   }
 
   private store(

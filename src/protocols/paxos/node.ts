@@ -6,8 +6,15 @@ import type { NodeContext, NodeInspection, ProtocolNode, Ready } from '../../cor
 import { emptyReady } from '../../core/protocol.js';
 import { ThresholdQuorum } from '../../core/quorum.js';
 import { Acceptor } from './acceptor.js';
+import type { PaxosCheckable } from './invariants.js';
 import { Learner } from './learner.js';
-import type { Effects, PaxosMessage, PaxosRecord, PaxosValue } from './messages.js';
+import type {
+  AcceptedProposal,
+  Effects,
+  PaxosMessage,
+  PaxosRecord,
+  PaxosValue,
+} from './messages.js';
 import { valueKey } from './messages.js';
 import {
   type PaxosOptions,
@@ -29,7 +36,7 @@ const LOCAL_DELIVERIES_MAX = 10_000;
  * their effects into the current batch, and `ready()` hands the batch to the driver, which persists
  * (and, unless the variant is `reply-before-persist`, syncs) before it sends.
  */
-export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord> {
+export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord>, PaxosCheckable {
   readonly id: NodeId;
   readonly variant: PaxosVariant;
   readonly options: PaxosOptions;
@@ -127,6 +134,21 @@ export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord> {
     batch.sync = this.variant !== 'reply-before-persist';
     this.batch = emptyReady();
     return batch;
+  }
+
+  acceptedEntries(): (readonly [number, AcceptedProposal | null])[] {
+    return (this.acceptor?.entries() ?? []).map(
+      ([instance, state]) => [instance, state.accepted] as const,
+    );
+  }
+
+  learnedEntries(): [number, PaxosValue][] {
+    return this.learner?.entries() ?? [];
+  }
+
+  proposedValues(): PaxosValue[] {
+    const value = this.proposer?.ownValue;
+    return value === undefined ? [] : [value];
   }
 
   /** The value this node learned as chosen, if any. */

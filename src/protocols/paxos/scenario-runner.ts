@@ -5,6 +5,8 @@ import { describeMessage } from './describe.js';
 import { type PaxosNetwork, paxosNetwork } from './harness.js';
 import type { PaxosMessage, PaxosValue } from './messages.js';
 import { valueKey } from './messages.js';
+import { PaxosInvariantChecker } from './invariants.js';
+import { isPaxosVariant } from './options.js';
 import type { ExpectedMessage, Scenario, ScenarioStep } from './scenarios.js';
 
 export interface StepResult {
@@ -24,6 +26,8 @@ export class ScenarioRun {
   readonly network: PaxosNetwork;
   private index = 0;
   private readonly names: ReadonlyMap<NodeId, string>;
+  /** Invariant violations seen so far (the checker runs after every step's every event). */
+  readonly violations: string[] = [];
 
   constructor(readonly scenario: Scenario) {
     this.names = new Map(scenario.nodes.map((node) => [node.id, node.name]));
@@ -32,6 +36,15 @@ export class ScenarioRun {
       variant: scenario.variant,
       options: scenario.options,
       seed: scenario.seed,
+    });
+    const variant = scenario.variant;
+    assert(isPaxosVariant(variant), `unknown paxos variant "${variant}"`);
+    const checker = new PaxosInvariantChecker(variant);
+    this.network.observers.push(() => {
+      const broken = checker.check(this.network.view());
+      if (broken === undefined) return;
+      const text = `${broken.invariant}: ${broken.message}`;
+      if (!this.violations.includes(text)) this.violations.push(text);
     });
   }
 
@@ -52,9 +65,11 @@ export class ScenarioRun {
     this.execute(step, problems);
     const produced = this.network.inFlight.filter((envelope) => !before.has(envelope));
     if (step.do === 'deliver') this.checkDelivery(step, produced, problems);
+    const violationsBefore = this.violations.length;
     const lines = [
       ...(step.say === undefined ? [] : [step.say]),
       ...produced.map((envelope) => `  ${this.describe(envelope)}`),
+      ...this.violations.slice(violationsBefore).map((violation) => `  VIOLATION ${violation}`),
     ];
     return { index, step, lines, problems };
   }
@@ -74,6 +89,11 @@ export class ScenarioRun {
   checkOutcome(): string[] {
     const learned = [...this.learned().entries()];
     const expect = this.scenario.expect;
+    if (expect.kind === 'agreement-violated')
+      return this.violations.some((violation) => violation.startsWith('agreement'))
+        ? []
+        : ['expected the checker to find two values chosen; it found none'];
+    if (this.violations.length > 0) return [...this.violations];
     const values = new Set(
       learned.map(([, value]) => (value === undefined ? undefined : valueKey(value))),
     );
@@ -122,6 +142,12 @@ export class ScenarioRun {
         return;
       case 'deliver-all':
         network.deliverAll(step.type === undefined ? {} : { type: step.type });
+        return;
+      case 'crash':
+        network.crash(step.node);
+        return;
+      case 'restart':
+        network.restart(step.node);
         return;
       case 'tick':
         for (let count = 0; count < step.count; count++) network.tick(step.nodes);

@@ -49,6 +49,8 @@ export type ScenarioStep =
       readonly nodes?: readonly NodeId[];
       readonly say?: string;
     }
+  | { readonly do: 'crash'; readonly node: NodeId; readonly say?: string }
+  | { readonly do: 'restart'; readonly node: NodeId; readonly say?: string }
   /**
    * Run freely: each tick, deliver everything in flight, then tick every node; stop once every
    * learner learned or after `ticksMax` ticks.
@@ -77,7 +79,9 @@ export interface Scenario {
 export type ScenarioOutcome =
   | { readonly kind: 'chosen'; readonly value: PaxosValue }
   | { readonly kind: 'nothing-chosen' }
-  | { readonly kind: 'one-value-chosen' };
+  | { readonly kind: 'one-value-chosen' }
+  /** The invariant checker must report two different values chosen (an unsafe variant's counterexample). */
+  | { readonly kind: 'agreement-violated' };
 
 // Example 1 (seed 000): acceptors X, Y, Z; proposers A [n=2, v=8] and B [n=4, v=5].
 const X = 0;
@@ -640,12 +644,116 @@ const livelockBackoff: Scenario = {
   expect: { kind: 'one-value-chosen' },
 };
 
+// The unsafe variants' counterexamples, each the shortest schedule we know.
+const AB_OPTIONS = { acceptors: [X, Y, Z], proposers: [A, B], learners: [X, Y, Z, A, B] };
+
+/** A gets 'a' accepted by X and Y: 'a' is chosen. */
+function chooseAWithXY(to?: readonly NodeId[]): ScenarioStep[] {
+  return [
+    {
+      do: 'propose',
+      node: A,
+      value: 'a',
+      round: 1,
+      ...(to === undefined ? {} : { to }),
+      say: 'A proposes a',
+    },
+    { do: 'deliver', from: A, to: X, type: 'prepare' },
+    { do: 'deliver', from: A, to: Y, type: 'prepare' },
+    { do: 'deliver', from: X, to: A, type: 'promise' },
+    { do: 'deliver', from: Y, to: A, type: 'promise' },
+    { do: 'deliver', from: A, to: X, type: 'accept' },
+    { do: 'deliver', from: A, to: Y, type: 'accept', say: 'X and Y accepted [1, a]: a is chosen' },
+  ];
+}
+
+/** B runs both phases with X and Y. */
+function bWithXY(): ScenarioStep[] {
+  return [
+    { do: 'propose', node: B, value: 'b', round: 2, say: 'B proposes b with a higher ballot' },
+    { do: 'deliver', from: B, to: X, type: 'prepare' },
+    { do: 'deliver', from: B, to: Y, type: 'prepare' },
+    { do: 'deliver', from: X, to: B, type: 'promise' },
+    { do: 'deliver', from: Y, to: B, type: 'promise' },
+    { do: 'deliver', from: B, to: X, type: 'accept' },
+    { do: 'deliver', from: B, to: Y, type: 'accept' },
+  ];
+}
+
+const unsafeReplyBeforePersist: Scenario = {
+  name: 'unsafe-reply-before-persist',
+  title: 'reply-before-persist: a crash makes acceptors forget a chosen value',
+  description:
+    'X and Y accept [1, a] and answer before their state is durable; both crash and come back ' +
+    'empty. B’s prepare finds no accepted value, so B proposes b, and X and Y accept it: a and b ' +
+    'are both chosen. With sync before reply, X and Y would report [1, a] and B would propose a.',
+  nodes: prepareCarriesNoValue.nodes,
+  variant: 'reply-before-persist',
+  options: AB_OPTIONS,
+  seed: 1,
+  steps: [
+    ...chooseAWithXY(),
+    { do: 'crash', node: X, say: 'X crashes before its write reached the disk' },
+    { do: 'crash', node: Y, say: 'Y too' },
+    { do: 'restart', node: X, say: 'X restarts with no promise and no accepted value' },
+    { do: 'restart', node: Y },
+    ...bWithXY(),
+  ],
+  expect: { kind: 'agreement-violated' },
+};
+
+const unsafeIgnoreAccepted: Scenario = {
+  name: 'unsafe-ignore-accepted',
+  title: 'ignore-accepted: a proposer overwrites a chosen value',
+  description:
+    'a is chosen by X and Y. B’s promises report [1, a], but this proposer ignores them and asks ' +
+    'for its own b, which X and Y accept in the higher ballot: a and b are both chosen.',
+  nodes: prepareCarriesNoValue.nodes,
+  variant: 'ignore-accepted',
+  options: AB_OPTIONS,
+  seed: 1,
+  steps: [...chooseAWithXY(), ...bWithXY()],
+  expect: { kind: 'agreement-violated' },
+};
+
+const unsafeMinorityQuorum: Scenario = {
+  name: 'unsafe-minority-quorum',
+  title: 'minority-quorum: two quorums that do not intersect',
+  description:
+    'With a quorum of one acceptor out of three, A completes both phases with X alone and B with ' +
+    'Z alone. No acceptor is in both quorums to tell B about a: a and b are both chosen.',
+  nodes: prepareCarriesNoValue.nodes,
+  variant: 'minority-quorum',
+  options: AB_OPTIONS,
+  seed: 1,
+  steps: [
+    { do: 'propose', node: A, value: 'a', round: 1, to: [X], say: 'A asks X only' },
+    { do: 'deliver', from: A, to: X, type: 'prepare' },
+    { do: 'deliver', from: X, to: A, type: 'promise' },
+    {
+      do: 'deliver',
+      from: A,
+      to: X,
+      type: 'accept',
+      say: 'X accepts [1, a]: one acceptor is a "quorum", a is chosen',
+    },
+    { do: 'propose', node: B, value: 'b', round: 2, to: [Z], say: 'B asks Z only' },
+    { do: 'deliver', from: B, to: Z, type: 'prepare' },
+    { do: 'deliver', from: Z, to: B, type: 'promise' },
+    { do: 'deliver', from: B, to: Z, type: 'accept', say: 'Z accepts [2, b]: b is chosen too' },
+  ],
+  expect: { kind: 'agreement-violated' },
+};
+
 export const PAXOS_SCENARIOS: readonly Scenario[] = [
   prepareCarriesNoValue,
   valueCarriedByPromise,
   leaderElection,
   livelock,
   livelockBackoff,
+  unsafeReplyBeforePersist,
+  unsafeIgnoreAccepted,
+  unsafeMinorityQuorum,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

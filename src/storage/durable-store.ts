@@ -1,0 +1,178 @@
+import { join } from 'node:path';
+import { assert, unreachable } from '../core/assert.js';
+import type { PersistOp } from '../core/protocol.js';
+import { DirectoryLock } from './directory-lock.js';
+import type { DataDirectoryPaths } from './layout.js';
+import { dataDirectoryPaths, parseSequenceName } from './layout.js';
+import { writeSnapshotAtomically } from './snapshot-file.js';
+import type { RecoveryReport } from './store-recovery.js';
+import { recoverStore } from './store-recovery.js';
+import type { StorageFs } from './storage-fs.js';
+import { nodeStorageFs } from './storage-fs.js';
+import type { WalControl, WalLimits, WalStats } from './write-ahead-log.js';
+import { DEFAULT_WAL_LIMITS, WriteAheadLog } from './write-ahead-log.js';
+
+export interface DurableStoreOptions extends Partial<WalLimits> {
+  /** Injected in tests to count fsyncs or to stop at a chosen step as a crash would. */
+  readonly fs?: StorageFs;
+}
+
+export interface LoadResult<R> {
+  /** The durable records, in order: what a node gets back as `NodeContext.restored`. */
+  readonly records: R[];
+  readonly report: RecoveryReport;
+}
+
+export interface DurableStoreStats extends WalStats {
+  snapshots: number;
+}
+
+/**
+ * A node's durable records in a data directory: the storage half of the protocol contract. It does
+ * exactly what `Ready.persist` asks: `append` adds records to the WAL, `replace` swaps the whole
+ * durable state for a snapshot and compacts the log behind it; `load` gives back the records that
+ * survived, in order. Life cycle: `open` (takes the directory lock), `load` once, `apply` any number
+ * of times (concurrently if the driver pipelines; ops keep call order), `close`.
+ */
+export class DurableStore<R = unknown> {
+  private log: WriteAheadLog | undefined;
+  private loaded = false;
+  private snapshots = 0;
+
+  private constructor(
+    readonly paths: DataDirectoryPaths,
+    private readonly fs: StorageFs,
+    private readonly limits: WalLimits,
+    private readonly lock: DirectoryLock,
+  ) {}
+
+  /** Creates the directory if needed and locks it; throws DATA_DIR_LOCKED if another owner has it. */
+  static async open<R = unknown>(
+    dataDir: string,
+    options: DurableStoreOptions = {},
+  ): Promise<DurableStore<R>> {
+    const fs = options.fs ?? nodeStorageFs;
+    const limits: WalLimits = {
+      segmentBytesMax: options.segmentBytesMax ?? DEFAULT_WAL_LIMITS.segmentBytesMax,
+      recordBytesMax: options.recordBytesMax ?? DEFAULT_WAL_LIMITS.recordBytesMax,
+      queuedBytesMax: options.queuedBytesMax ?? DEFAULT_WAL_LIMITS.queuedBytesMax,
+    };
+    assert(limits.segmentBytesMax >= 4096, 'segmentBytesMax below 4 KiB');
+    const paths = dataDirectoryPaths(dataDir);
+    await fs.mkdir(paths.root);
+    const lock = await DirectoryLock.acquire(paths.lock, paths.root);
+    try {
+      await createDirectoryDurably(fs, paths.root, paths.wal);
+      await createDirectoryDurably(fs, paths.root, paths.snapshots);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+    return new DurableStore<R>(paths, fs, limits, lock);
+  }
+
+  /**
+   * Recovers the records (truncating a torn tail, refusing corruption) and opens the log for
+   * appending. Call once, before `apply`.
+   */
+  async load(): Promise<LoadResult<R>> {
+    assert(!this.loaded, 'DurableStore.load called twice');
+    this.loaded = true;
+    const recovered = await recoverStore(this.fs, this.paths, this.limits.recordBytesMax);
+    this.log = await WriteAheadLog.open(
+      this.fs,
+      this.paths.wal,
+      recovered.tail,
+      recovered.nextSequence,
+      this.limits,
+    );
+    return { records: recovered.records as R[], report: recovered.report };
+  }
+
+  /**
+   * Applies one `Ready.persist` list in order. Resolves when every op is written and, if `sync`,
+   * durable: only then may the batch's messages leave. A `replace` is always made durable (an atomic
+   * rename is only atomic over fsynced data), whatever `sync` says.
+   */
+  apply(ops: readonly PersistOp<R>[], sync: boolean): Promise<void> {
+    const log = this.log;
+    assert(log !== undefined, 'DurableStore.apply before load');
+    const pending: Promise<void>[] = [];
+    for (const op of ops) {
+      switch (op.kind) {
+        case 'append':
+          if (op.records.length > 0) pending.push(log.append(op.records, sync));
+          break;
+        case 'replace':
+          pending.push(log.exclusive((control) => this.replace(control, op.records)));
+          break;
+        default:
+          unreachable(op, 'persist op');
+      }
+    }
+    return Promise.all(pending).then(() => undefined);
+  }
+
+  stats(): DurableStoreStats {
+    const log = this.log;
+    const wal: WalStats = log?.stats ?? {
+      appends: 0,
+      records: 0,
+      writes: 0,
+      syncs: 0,
+      bytesWritten: 0,
+      segmentsCreated: 0,
+    };
+    return { ...wal, snapshots: this.snapshots };
+  }
+
+  /** Waits for queued writes, closes the files and releases the directory lock. */
+  async close(): Promise<void> {
+    try {
+      await this.log?.close();
+    } finally {
+      await this.lock.release();
+    }
+  }
+
+  /**
+   * Snapshot, then the next segment, then compaction. A crash after any step leaves a consistent
+   * directory: before the rename, the old snapshot and segments still describe the old state (the
+   * temporary file is deleted on recovery); after it, the new snapshot names the first segment that
+   * follows it, so recovery ignores and deletes every older segment and snapshot.
+   */
+  private async replace(control: WalControl, records: readonly R[]): Promise<void> {
+    const firstSegment = control.currentSequence + 1;
+    await writeSnapshotAtomically(
+      this.fs,
+      this.paths.snapshots,
+      firstSegment,
+      records,
+      this.limits.recordBytesMax,
+    );
+    const sequence = await control.cut();
+    assert(sequence === firstSegment, 'segment after a snapshot has the snapshot number');
+    await control.removeSegmentsBefore(firstSegment);
+    await this.removeSnapshotsBefore(firstSegment);
+    this.snapshots++;
+  }
+
+  private async removeSnapshotsBefore(sequence: number): Promise<void> {
+    for (const name of await this.fs.readdir(this.paths.snapshots)) {
+      const number = parseSequenceName(name, 'snap');
+      if (number !== undefined && number < sequence) {
+        await this.fs.unlink(join(this.paths.snapshots, name));
+      }
+    }
+    await this.fs.syncDirectory(this.paths.snapshots);
+  }
+}
+
+/** mkdir, then fsync the parent so the new directory's entry survives a crash. */
+async function createDirectoryDurably(fs: StorageFs, parent: string, path: string): Promise<void> {
+  const existing = await fs.readdir(parent);
+  const name = path.slice(parent.length + 1);
+  if (existing.includes(name)) return;
+  await fs.mkdir(path);
+  await fs.syncDirectory(parent);
+}

@@ -1,0 +1,106 @@
+import { basename, join } from 'node:path';
+import { SynodError } from '../core/errors.js';
+import { encodeJsonFrames, FrameType, parseJsonPayload, scanFrames } from './frame.js';
+import { sequenceName, temporaryName } from './layout.js';
+import type { StorageFs } from './storage-fs.js';
+import { repairAdvice, StorageErrorCode } from './storage-errors.js';
+
+/**
+ * A snapshot file: a header frame, one frame per record, and an end frame repeating the count. It
+ * replaces the node's whole durable state, and its number is the first WAL segment that follows
+ * it: recovery reads the newest snapshot, then the segments numbered from there on.
+ */
+interface SnapshotHeader {
+  readonly format: 'synod-snapshot';
+  readonly version: 1;
+  readonly firstSegment: number;
+  readonly recordCount: number;
+}
+
+/** Records per encoded chunk: bounds the transient memory of encoding a large snapshot. */
+const RECORDS_PER_CHUNK = 4096;
+
+/**
+ * Writes the snapshot so that a crash at any point leaves either the old state or the new one:
+ * temporary file, fsync, rename, fsync of the directory. Returns the file name.
+ */
+export async function writeSnapshotAtomically(
+  fs: StorageFs,
+  directory: string,
+  firstSegment: number,
+  records: readonly unknown[],
+  payloadBytesMax: number,
+): Promise<string> {
+  const name = sequenceName(firstSegment, 'snap');
+  const temporaryPath = join(directory, temporaryName(name));
+  const header: SnapshotHeader = {
+    format: 'synod-snapshot',
+    version: 1,
+    firstSegment,
+    recordCount: records.length,
+  };
+  const buffers = [encodeJsonFrames(FrameType.snapshotHeader, [header], payloadBytesMax)];
+  for (let start = 0; start < records.length; start += RECORDS_PER_CHUNK) {
+    const chunk = records.slice(start, start + RECORDS_PER_CHUNK);
+    buffers.push(encodeJsonFrames(FrameType.record, chunk, payloadBytesMax));
+  }
+  buffers.push(
+    encodeJsonFrames(FrameType.snapshotEnd, [{ recordCount: records.length }], payloadBytesMax),
+  );
+  await fs.unlink(temporaryPath); // left over by a crash during an earlier attempt
+  const file = await fs.open(temporaryPath, 'create');
+  try {
+    await file.writev(buffers, 0);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await fs.rename(temporaryPath, join(directory, name));
+  await fs.syncDirectory(directory);
+  return name;
+}
+
+export interface SnapshotContents {
+  readonly firstSegment: number;
+  readonly records: unknown[];
+}
+
+/**
+ * Reads and verifies a snapshot. Any damage is fatal: the file was fsynced before it was renamed
+ * into place, so a short or damaged snapshot is corruption, never a torn write.
+ */
+export async function readSnapshotFile(
+  fs: StorageFs,
+  path: string,
+  payloadBytesMax: number,
+  dataDir: string,
+): Promise<SnapshotContents> {
+  const scan = scanFrames(await fs.readFile(path), payloadBytesMax);
+  if (scan.stop !== undefined) {
+    throw snapshotCorrupt(dataDir, path, `at byte offset ${scan.stop.offset}: ${scan.stop.reason}`);
+  }
+  const [first, ...rest] = scan.frames;
+  const last = rest.pop();
+  if (first?.type !== FrameType.snapshotHeader || last?.type !== FrameType.snapshotEnd) {
+    throw snapshotCorrupt(dataDir, path, 'missing header or end frame');
+  }
+  const header = parseJsonPayload(first) as SnapshotHeader;
+  const expectedName = sequenceName(header.firstSegment, 'snap');
+  if (header.format !== 'synod-snapshot' || header.version !== 1) {
+    throw snapshotCorrupt(dataDir, path, `unknown format ${JSON.stringify(header)}`);
+  }
+  if (basename(path) !== expectedName) {
+    throw snapshotCorrupt(dataDir, path, `header names segment ${header.firstSegment}`);
+  }
+  if (rest.length !== header.recordCount || rest.some((frame) => frame.type !== FrameType.record)) {
+    throw snapshotCorrupt(dataDir, path, `expected ${header.recordCount} records`);
+  }
+  return { firstSegment: header.firstSegment, records: rest.map(parseJsonPayload) };
+}
+
+function snapshotCorrupt(dataDir: string, path: string, detail: string): SynodError {
+  return new SynodError(
+    StorageErrorCode.snapshotCorrupt,
+    `snapshot corrupt: ${path} ${detail}. ${repairAdvice(dataDir)}`,
+  );
+}

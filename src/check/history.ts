@@ -35,3 +35,12 @@ export type History = readonly HistoryEvent[];
 export type ModelName = 'register' | 'cas-register' | 'kv';
 
 export type Verdict = 'linearizable' | 'not linearizable' | 'unknown';
+
+export const HISTORY_EVENT_TYPES: readonly HistoryEventType[] = ['invoke', 'ok', 'fail', 'info'];
+
+export const MODEL_NAMES: readonly ModelName[] = ['register', 'cas-register', 'kv'];
+
+/** The input formats `parseHistory` reads; `auto` detects one of the others from the text. */
+export type HistoryFormat = 'json' | 'jepsen-log' | 'jepsen-edn';
+
+export const HISTORY_FORMATS: readonly HistoryFormat[] = ['json', 'jepsen-log', 'jepsen-edn'];

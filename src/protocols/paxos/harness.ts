@@ -2,6 +2,7 @@ import { assert } from '../../core/assert.js';
 import { ManualClock } from '../../core/clock.js';
 import type { NodeId } from '../../core/ids.js';
 import type {
+  ClientResponse,
   ClusterView,
   Envelope,
   ProtocolMessage,
@@ -45,6 +46,8 @@ export class Network<M extends ProtocolMessage, R, N extends ProtocolNode<M, R>>
   private readonly durable = new Map<NodeId, R[]>();
   private readonly unsynced = new Map<NodeId, R[]>();
   private readonly cutLinks = new Set<string>();
+  /** Receives the client responses nodes release (KV protocols). */
+  responseSink: ((node: NodeId, response: ClientResponse) => void) | undefined = undefined;
   /** Called after every action, delivery, tick, crash and restart (an invariant checker, say). */
   readonly observers: (() => void)[] = [];
 
@@ -182,6 +185,7 @@ export class Network<M extends ProtocolMessage, R, N extends ProtocolNode<M, R>>
       const batch = node.ready();
       this.store(id, batch.persist, batch.sync);
       for (const note of batch.notes) this.notes.push({ node: id, note });
+      for (const response of batch.responses) this.responseSink?.(id, response);
       for (const envelope of batch.messages) {
         this.sentByType.set(
           envelope.message.type,

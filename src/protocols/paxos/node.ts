@@ -5,6 +5,7 @@ import type { NodeId } from '../../core/ids.js';
 import type { NodeContext, NodeInspection, ProtocolNode, Ready } from '../../core/protocol.js';
 import { emptyReady } from '../../core/protocol.js';
 import { ThresholdQuorum } from '../../core/quorum.js';
+import type { Rng } from '../../core/rng.js';
 import { Acceptor } from './acceptor.js';
 import type { PaxosCheckable } from './invariants.js';
 import { Learner } from './learner.js';
@@ -48,6 +49,8 @@ export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord>, Paxos
   readonly relayLearners: readonly NodeId[];
   private nowTick = 0;
   private readonly proposeAtTick: number | undefined;
+  private reproposeAtTick: number | undefined;
+  private readonly reproposeRng: Rng;
   private batch: Ready<PaxosMessage, PaxosRecord> = emptyReady();
   private readonly localInbox: { from: NodeId; message: PaxosMessage }[] = [];
   private readonly effects: Effects;
@@ -90,6 +93,7 @@ export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord>, Paxos
           context.rng.split('backoff'),
         )
       : undefined;
+    this.reproposeRng = context.rng.split('repropose');
     this.restore(context.restored);
     this.proposeAtTick =
       this.proposer !== undefined && this.options.autoPropose
@@ -116,12 +120,31 @@ export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord>, Paxos
 
   tick(): void {
     this.nowTick++;
-    if (this.proposer !== undefined) {
-      if (this.proposeAtTick === this.nowTick && this.proposer.phase === 'idle')
-        this.proposer.propose(this.ownValue(), this.nowTick, this.nowMs(), this.effects);
-      else this.proposer.tick(this.nowTick, this.nowMs(), this.effects);
+    const proposer = this.proposer;
+    if (proposer !== undefined) {
+      if (this.proposeAtTick === this.nowTick && proposer.phase === 'idle')
+        proposer.propose(this.ownValue(), this.nowTick, this.nowMs(), this.effects);
+      else if (this.reproposeDue(proposer)) {
+        proposer.reopen();
+        proposer.propose(this.ownValue(), this.nowTick, this.nowMs(), this.effects);
+      } else proposer.tick(this.nowTick, this.nowMs(), this.effects);
     }
     this.drainLocal();
+  }
+
+  /** Self-driven proposers re-run Paxos a while after each outcome they learn (see options.ts). */
+  private reproposeDue(proposer: Proposer): boolean {
+    const every = this.options.reproposeEveryTicks;
+    if (!this.options.autoPropose || every === 0 || proposer.phase !== 'done') {
+      this.reproposeAtTick = undefined;
+      return false;
+    }
+    if (this.reproposeAtTick === undefined)
+      this.reproposeAtTick =
+        this.nowTick + this.reproposeRng.int(Math.ceil(every / 2), every + Math.floor(every / 2));
+    if (this.nowTick < this.reproposeAtTick) return false;
+    this.reproposeAtTick = undefined;
+    return true;
   }
 
   hasReady(): boolean {

@@ -59,6 +59,12 @@ export interface PaxosOptions {
   /** Proposers start by themselves at a random tick in [1, proposeDelayTicksMax]. */
   readonly autoPropose: boolean;
   readonly proposeDelayTicksMax: number;
+  /**
+   * A proposer that runs by itself (`autoPropose`) runs Paxos again this long (±50%, random) after
+   * it learned the outcome, as a reader would; the safe protocol must choose the same value again.
+   * This keeps the simulator's faults meeting live rounds for the whole run. 0: never.
+   */
+  readonly reproposeEveryTicks: number;
   /** The value each proposer proposes, by node id; default `"v<id>"`. */
   readonly values: Readonly<Record<string, PaxosValue>> | undefined;
   readonly phaseTimeoutTicks: number;
@@ -76,6 +82,7 @@ export const DEFAULT_PAXOS_OPTIONS: PaxosOptions = {
   ballotScheme: 'counter',
   autoPropose: true,
   proposeDelayTicksMax: 10,
+  reproposeEveryTicks: 50,
   values: undefined,
   phaseTimeoutTicks: 20,
   backoff: 'exponential',
@@ -98,6 +105,13 @@ function positiveInt(raw: unknown, name: string, fallback: number): number {
   if (raw === undefined) return fallback;
   if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw < 1)
     throw bad(name, 'a positive integer');
+  return raw;
+}
+
+function nonNegativeInt(raw: unknown, name: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw < 0)
+    throw bad(name, 'a non-negative integer');
   return raw;
 }
 
@@ -139,6 +153,11 @@ export function parsePaxosOptions(raw: Readonly<Record<string, unknown>>): Paxos
       raw.proposeDelayTicksMax,
       'proposeDelayTicksMax',
       d.proposeDelayTicksMax,
+    ),
+    reproposeEveryTicks: nonNegativeInt(
+      raw.reproposeEveryTicks,
+      'reproposeEveryTicks',
+      d.reproposeEveryTicks,
     ),
     values: raw.values as Readonly<Record<string, PaxosValue>> | undefined,
     phaseTimeoutTicks: positiveInt(raw.phaseTimeoutTicks, 'phaseTimeoutTicks', d.phaseTimeoutTicks),

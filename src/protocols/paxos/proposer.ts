@@ -184,6 +184,11 @@ export class Proposer {
     this.decide(this.phase2Value, effects);
   }
 
+  /** Run Paxos again although the outcome is known (a re-proposal); it must choose the same value. */
+  reopen(): void {
+    if (this.phase === 'done') this.phase = 'idle';
+  }
+
   /** The node's learner learned the outcome: stop proposing. */
   learned(value: PaxosValue): void {
     this.chosenValue = value;

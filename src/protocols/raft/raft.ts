@@ -382,11 +382,11 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
 
   /** Whether this node promises its leader not to vote for anyone else yet. */
   private inLease(): boolean {
-    return (
-      this.options.checkQuorum &&
-      this.lead !== undefined &&
-      this.electionElapsed < this.options.electionTicks
-    );
+    if (!this.options.checkQuorum) return false;
+    // With lease reads, a node that just booted may have made a promise before its crash that it
+    // no longer remembers; keeping quiet for one election timeout honours it.
+    if (this.options.readMode === 'lease' && this.ticks < this.options.electionTicks) return true;
+    return this.lead !== undefined && this.electionElapsed < this.options.electionTicks;
   }
 
   /**

@@ -1,0 +1,117 @@
+import type { Socket } from 'node:net';
+import type { NodeId } from '../core/ids.js';
+import { decodeJsonObject, encodeJsonFrame, FrameDecoder, FrameError } from './frame-codec.js';
+import type { LocalIdentity, Refusal, Welcome } from './handshake.js';
+import { checkHello, PROTOCOL_VERSION } from './handshake.js';
+import type { TransportLimits, TransportStats } from './transport-limits.js';
+import type { TransportLogger } from './transport-logger.js';
+
+export interface InboundContext {
+  readonly local: LocalIdentity;
+  readonly limits: TransportLimits;
+  readonly stats: TransportStats;
+  readonly logger: TransportLogger;
+  /** Called once the hello is accepted. */
+  readonly onEstablished: (connection: InboundConnection) => void;
+  readonly onMessage: (from: NodeId, message: Record<string, unknown>) => void;
+}
+
+/** How long a refused dialer gets to read the refusal before the socket is destroyed. */
+const REFUSAL_LINGER_MS = 1000;
+
+/**
+ * An accepted connection: checks the dialer's hello, answers, then delivers each frame as a
+ * message from the peer. An oversized or malformed frame, or a hello that does not match this
+ * cluster, closes the connection with the reason logged; nothing a peer sends can throw out of
+ * here.
+ */
+export class InboundConnection {
+  private peerId: NodeId | undefined;
+  private readonly decoder: FrameDecoder;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly context: InboundContext,
+  ) {
+    this.decoder = new FrameDecoder(context.limits.frameBytesMax);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10_000);
+    this.handshakeTimer = setTimeout(() => {
+      this.context.logger.warn(`closing connection from ${this.remote()}: no hello in time`);
+      socket.destroy();
+    }, context.limits.handshakeTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => {
+      this.context.logger.info(`connection from ${this.remote()} failed: ${error.message}`);
+    });
+    socket.on('close', () => clearTimeout(this.handshakeTimer));
+  }
+
+  get nodeId(): NodeId | undefined {
+    return this.peerId;
+  }
+
+  close(): void {
+    clearTimeout(this.handshakeTimer);
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      for (const payload of this.decoder.push(chunk)) {
+        if (this.socket.destroyed) return;
+        const value = decodeJsonObject(payload);
+        if (this.peerId === undefined) this.onHello(value);
+        else this.deliver(this.peerId, value);
+      }
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      this.context.stats.framesRejected++;
+      this.context.logger.warn(`closing connection from ${this.remote()}: ${error.message}`);
+      this.close();
+    }
+  }
+
+  private onHello(hello: Record<string, unknown>): void {
+    const { local, limits } = this.context;
+    const problem = checkHello(hello, local);
+    if (problem !== undefined) {
+      this.context.stats.handshakesRefused++;
+      this.context.logger.error(`refused connection from ${this.remote()}: ${problem}`, {
+        localClusterId: local.clusterId,
+        remoteClusterId: hello.clusterId,
+        remoteNodeId: hello.nodeId,
+      });
+      const refusal: Refusal = { synod: 'refused', reason: problem, ...local };
+      this.socket.end(encodeJsonFrame(refusal, limits.frameBytesMax));
+      this.socket.pause(); // read nothing more from a refused peer
+      setTimeout(() => this.socket.destroy(), REFUSAL_LINGER_MS).unref();
+      clearTimeout(this.handshakeTimer);
+      return;
+    }
+    clearTimeout(this.handshakeTimer);
+    this.peerId = hello.nodeId as NodeId;
+    const welcome: Welcome = { synod: 'welcome', protocolVersion: PROTOCOL_VERSION, ...local };
+    this.socket.write(encodeJsonFrame(welcome, limits.frameBytesMax));
+    this.context.logger.info(`accepted connection from node ${this.peerId} (${this.remote()})`);
+    this.context.onEstablished(this);
+  }
+
+  private deliver(from: NodeId, message: Record<string, unknown>): void {
+    this.context.stats.messagesReceived++;
+    try {
+      this.context.onMessage(from, message);
+    } catch (error) {
+      // A throwing handler is a bug above us; it must not kill the peer's connection.
+      this.context.logger.error(
+        `onMessage threw for a message from node ${from}: ${String(error)}`,
+      );
+    }
+  }
+
+  private remote(): string {
+    const who = this.peerId === undefined ? '' : `node ${this.peerId} at `;
+    return `${who}${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
+  }
+}

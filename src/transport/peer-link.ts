@@ -1,0 +1,249 @@
+import { connect, type Socket } from 'node:net';
+import { assert } from '../core/assert.js';
+import type { NodeId } from '../core/ids.js';
+import { backoffDelayMs } from './backoff.js';
+import { decodeJsonObject, encodeJsonFrame, FrameDecoder, FrameError } from './frame-codec.js';
+import type { Hello, LocalIdentity } from './handshake.js';
+import { checkAnswer, PROTOCOL_VERSION } from './handshake.js';
+import type { TransportLimits, TransportStats } from './transport-limits.js';
+import type { TransportLogger } from './transport-logger.js';
+
+export interface PeerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type LinkState = 'connecting' | 'connected' | 'backoff' | 'closed';
+
+export interface LinkContext {
+  readonly local: LocalIdentity;
+  readonly limits: TransportLimits;
+  readonly stats: TransportStats;
+  readonly logger: TransportLogger;
+  readonly random: () => number;
+}
+
+/**
+ * The outgoing half of the connection to one peer: dials, handshakes, sends frames, and redials
+ * with backoff when the connection fails. Messages flow one way on it (the peer's messages to us
+ * arrive on the connection it dialed), which leaves no duplicate-connection races to settle.
+ *
+ * Backpressure: a bounded queue of encoded frames. When it is full `send` refuses the new message
+ * (returns false, counted); what is queued stays in order. While the peer is down (between
+ * attempts) messages are dropped at once, and a broken connection drops its queue: consensus
+ * protocols retransmit, and a stale backlog delivered after a reconnect would only be discarded.
+ */
+export class PeerLink {
+  private state: LinkState = 'connecting';
+  private socket: Socket | undefined;
+  private readonly queue: Buffer[] = [];
+  private queueHead = 0;
+  private queuedBytes = 0;
+  private waitingForDrain = false;
+  private flushScheduled = false;
+  private failedAttempts = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** Reported once per outage, so a peer that stays down does not flood the log. */
+  private outageReported = false;
+
+  constructor(
+    readonly peerId: NodeId,
+    private address: PeerAddress,
+    private readonly context: LinkContext,
+  ) {
+    this.dial();
+  }
+
+  get linkState(): LinkState {
+    return this.state;
+  }
+
+  /** Queues a message; false when it was dropped (queue full, peer down, or too large). */
+  send(message: unknown): boolean {
+    const { stats, limits } = this.context;
+    if (this.state === 'closed' || this.state === 'backoff') {
+      stats.droppedPeerDown++;
+      return false;
+    }
+    const queuedMessages = this.queue.length - this.queueHead;
+    if (queuedMessages >= limits.queueMessagesMax || this.queuedBytes >= limits.queueBytesMax) {
+      stats.droppedQueueFull++;
+      return false;
+    }
+    let frame: Buffer;
+    try {
+      frame = encodeJsonFrame(message, limits.frameBytesMax);
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      stats.droppedTooLarge++;
+      this.context.logger.warn(`message to node ${this.peerId} not sent: ${error.message}`);
+      return false;
+    }
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
+    this.scheduleFlush();
+    return true;
+  }
+
+  /** Points the link at a new address; reconnects if it changed. */
+  setAddress(address: PeerAddress): void {
+    if (address.host === this.address.host && address.port === this.address.port) return;
+    this.address = address;
+    if (this.state === 'closed') return;
+    this.socket?.destroy(); // the close handler schedules a redial
+    if (this.state === 'backoff') this.redialNow();
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.timer);
+    this.dropQueue();
+    this.socket?.destroy();
+  }
+
+  private dial(): void {
+    assert(this.state === 'connecting', 'dial outside connecting');
+    const { local, limits } = this.context;
+    const socket = connect({ host: this.address.host, port: this.address.port });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10_000);
+    const decoder = new FrameDecoder(limits.frameBytesMax);
+    this.timer = setTimeout(() => {
+      this.reportFailure(`no handshake within ${limits.handshakeTimeoutMs} ms`);
+      socket.destroy();
+    }, limits.handshakeTimeoutMs);
+    socket.on('connect', () => {
+      const hello: Hello = {
+        synod: 'hello',
+        protocolVersion: PROTOCOL_VERSION,
+        clusterId: local.clusterId,
+        nodeId: local.nodeId,
+        toNodeId: this.peerId,
+      };
+      socket.write(encodeJsonFrame(hello, limits.frameBytesMax));
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(socket, decoder, chunk));
+    socket.on('drain', () => {
+      this.waitingForDrain = false;
+      this.scheduleFlush();
+    });
+    socket.on('error', (error) => this.reportFailure(error.message));
+    socket.on('close', () => this.onClose(socket));
+  }
+
+  private onData(socket: Socket, decoder: FrameDecoder, chunk: Buffer): void {
+    try {
+      for (const payload of decoder.push(chunk)) {
+        if (this.state !== 'connecting') throw new FrameError('unexpected frame after handshake');
+        this.onAnswer(socket, decodeJsonObject(payload));
+      }
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      this.context.stats.framesRejected++;
+      this.context.logger.warn(`closing connection to node ${this.peerId}: ${error.message}`);
+      socket.destroy();
+    }
+  }
+
+  private onAnswer(socket: Socket, answer: Record<string, unknown>): void {
+    const problem = checkAnswer(answer, this.context.local, this.peerId);
+    if (problem !== undefined) {
+      this.context.stats.handshakesRefused++;
+      this.context.logger.error(`connection to node ${this.peerId} refused: ${problem}`, {
+        peer: this.peerId,
+        localClusterId: this.context.local.clusterId,
+        remoteClusterId: answer.clusterId,
+      });
+      this.outageReported = true; // already reported, loudly
+      socket.destroy();
+      return;
+    }
+    clearTimeout(this.timer);
+    this.state = 'connected';
+    this.failedAttempts = 0;
+    this.outageReported = false;
+    this.context.stats.connectionsEstablished++;
+    this.context.logger.info(`connected to node ${this.peerId}`, { ...this.address });
+    this.scheduleFlush();
+  }
+
+  private onClose(socket: Socket): void {
+    if (socket !== this.socket) return;
+    this.socket = undefined;
+    clearTimeout(this.timer);
+    this.waitingForDrain = false;
+    if (this.state === 'closed') return;
+    if (this.state === 'connected') {
+      this.context.logger.warn(`connection to node ${this.peerId} lost`, { ...this.address });
+    }
+    this.dropQueue();
+    this.state = 'backoff';
+    const delayMs = backoffDelayMs(this.failedAttempts++, this.context.limits, this.context.random);
+    this.timer = setTimeout(() => this.redialNow(), delayMs);
+  }
+
+  private redialNow(): void {
+    clearTimeout(this.timer);
+    this.state = 'connecting';
+    this.dial();
+  }
+
+  private reportFailure(reason: string): void {
+    if (this.outageReported || this.state === 'closed') return;
+    this.outageReported = true;
+    this.context.logger.warn(
+      `cannot reach node ${this.peerId}: ${reason} (retrying with backoff)`,
+      {
+        ...this.address,
+      },
+    );
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Deferred so that the messages of one protocol step leave in one gather-write.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Hands queued frames to the socket until the socket says its buffer is full. */
+  private flush(): void {
+    const socket = this.socket;
+    if (this.state !== 'connected' || socket === undefined || this.waitingForDrain) return;
+    socket.cork();
+    while (this.queueHead < this.queue.length) {
+      const frame = this.queue[this.queueHead] as Buffer;
+      this.queueHead++;
+      this.queuedBytes -= frame.length;
+      this.context.stats.messagesSent++;
+      if (!socket.write(frame)) {
+        this.waitingForDrain = true;
+        break;
+      }
+    }
+    socket.uncork();
+    this.compactQueue();
+  }
+
+  private compactQueue(): void {
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private dropQueue(): void {
+    this.context.stats.droppedPeerDown += this.queue.length - this.queueHead;
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.queuedBytes = 0;
+  }
+}

@@ -1,0 +1,301 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { NodeId } from '../core/ids.js';
+import { decodeJsonObject, encodeJsonFrame, FrameDecoder } from './frame-codec.js';
+import { PROTOCOL_VERSION } from './handshake.js';
+import type { PeerAddress } from './peer-link.js';
+import type { PeerTransportOptions } from './peer-transport.js';
+import { PeerTransport } from './peer-transport.js';
+import type { TransportLogger } from './transport-logger.js';
+
+interface LogLine {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+function captureLogger(lines: LogLine[]): TransportLogger {
+  return {
+    info: (message, fields) =>
+      lines.push({ level: 'info', message, ...(fields ? { fields } : {}) }),
+    warn: (message, fields) =>
+      lines.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
+    error: (message, fields) =>
+      lines.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
+  };
+}
+
+type Message = { type: string; n?: number; text?: string };
+
+interface TestNode {
+  readonly transport: PeerTransport<Message>;
+  readonly received: { from: NodeId; message: Message }[];
+  readonly log: LogLine[];
+  address: PeerAddress;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const fastLimits = { backoffMsMin: 10, backoffMsMax: 100, handshakeTimeoutMs: 2000 };
+
+async function startNode(
+  nodeId: NodeId,
+  overrides: Partial<PeerTransportOptions<Message>> = {},
+): Promise<TestNode> {
+  const received: TestNode['received'] = [];
+  const log: LogLine[] = [];
+  const transport = new PeerTransport<Message>({
+    clusterId: 'cluster-a',
+    nodeId,
+    listen: { host: '127.0.0.1', port: 0 },
+    peers: new Map(),
+    onMessage: (from, message) => received.push({ from, message }),
+    logger: captureLogger(log),
+    limits: fastLimits,
+    ...overrides,
+  });
+  const node: TestNode = { transport, received, log, address: { host: '', port: 0 } };
+  node.address = await transport.start();
+  cleanups.push(() => transport.close());
+  return node;
+}
+
+/** Polls until `condition` holds; the generous deadline only bounds a failing test. */
+async function eventually(condition: () => boolean, what: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A raw TCP client that speaks the handshake by hand, to send arbitrary bytes afterwards. */
+async function rawPeer(
+  address: PeerAddress,
+  hello: Record<string, unknown> | undefined,
+): Promise<{ socket: Socket; answers: Record<string, unknown>[]; closed: Promise<void> }> {
+  const socket = connect(address.port, address.host);
+  socket.setNoDelay(true);
+  const answers: Record<string, unknown>[] = [];
+  const decoder = new FrameDecoder(1 << 20);
+  socket.on('data', (chunk: Buffer) => answers.push(...decoder.push(chunk).map(decodeJsonObject)));
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  cleanups.push(() => void socket.destroy());
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  if (hello !== undefined) {
+    socket.write(encodeJsonFrame(hello, 1 << 20));
+    await eventually(() => answers.length > 0, 'an answer to hello');
+  }
+  return { socket, answers, closed };
+}
+
+const hello = (nodeId: NodeId, toNodeId: NodeId, clusterId = 'cluster-a') => ({
+  synod: 'hello',
+  protocolVersion: PROTOCOL_VERSION,
+  clusterId,
+  nodeId,
+  toNodeId,
+});
+
+describe('PeerTransport', () => {
+  it('delivers messages between two nodes, in order, both ways', async () => {
+    const a = await startNode(1);
+    const b = await startNode(2);
+    a.transport.setPeer(2, b.address);
+    b.transport.setPeer(1, a.address);
+    await eventually(() => a.transport.peerStates().get(2) === 'connected', 'a → b');
+    await eventually(() => b.transport.peerStates().get(1) === 'connected', 'b → a');
+    for (let n = 0; n < 100; n++) {
+      expect(a.transport.send(2, { type: 'ping', n })).toBe(true);
+      expect(b.transport.send(1, { type: 'pong', n })).toBe(true);
+    }
+    await eventually(() => a.received.length === 100 && b.received.length === 100, 'delivery');
+    expect(b.received.map(({ from, message }) => [from, message.n])).toEqual(
+      Array.from({ length: 100 }, (_, n) => [1, n]),
+    );
+    expect(a.received.every(({ from, message }) => from === 2 && message.type === 'pong')).toBe(
+      true,
+    );
+  });
+
+  it('reassembles frames split across TCP segments and several frames in one segment', async () => {
+    const b = await startNode(2);
+    const { socket, answers } = await rawPeer(b.address, hello(1, 2));
+    expect(answers[0]).toMatchObject({ synod: 'welcome', clusterId: 'cluster-a', nodeId: 2 });
+    const frame = encodeJsonFrame({ type: 'split', text: 'é'.repeat(50) }, 1024);
+    for (const byte of frame) {
+      socket.write(Buffer.from([byte]));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const many = Buffer.concat(
+      Array.from({ length: 5 }, (_, n) => encodeJsonFrame({ type: 'batch', n }, 1024)),
+    );
+    socket.write(many);
+    await eventually(() => b.received.length === 6, 'six messages');
+    expect(b.received[0]).toEqual({ from: 1, message: { type: 'split', text: 'é'.repeat(50) } });
+    expect(b.received.slice(1).map(({ message }) => message.n)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('closes a connection that sends an oversized frame, logging why, and keeps serving', async () => {
+    const b = await startNode(2, { limits: { ...fastLimits, frameBytesMax: 4096 } });
+    const { socket, closed } = await rawPeer(b.address, hello(1, 2));
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(4097, 0);
+    socket.write(header);
+    await closed;
+    expect(b.transport.stats().framesRejected).toBe(1);
+    expect(
+      b.log.some((line) => line.level === 'warn' && /4097 bytes exceeds/.test(line.message)),
+    ).toBe(true);
+    const second = await rawPeer(b.address, hello(1, 2));
+    second.socket.write(encodeJsonFrame({ type: 'after' }, 1024));
+    await eventually(() => b.received.length === 1, 'message after the rejected frame');
+  });
+
+  it('closes connections that send garbage: an HTTP request, non-JSON, a non-object', async () => {
+    const b = await startNode(2);
+    const http = await rawPeer(b.address, undefined);
+    http.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await http.closed;
+    const notJson = await rawPeer(b.address, undefined);
+    notJson.socket.write(Buffer.concat([Buffer.from([0, 0, 0, 3]), Buffer.from('{{{')]));
+    await notJson.closed;
+    const afterHello = await rawPeer(b.address, hello(1, 2));
+    afterHello.socket.write(encodeJsonFrame([1, 2, 3], 1024));
+    await afterHello.closed;
+    expect(b.transport.stats().framesRejected).toBe(3);
+    expect(b.received).toEqual([]);
+  });
+
+  it('refuses a node from another cluster, loudly on both sides, naming both cluster ids', async () => {
+    const a = await startNode(1, { clusterId: 'cluster-a' });
+    const b = await startNode(2, { clusterId: 'cluster-b' });
+    a.transport.setPeer(2, b.address);
+    await eventually(
+      () => a.transport.stats().handshakesRefused > 0 && b.transport.stats().handshakesRefused > 0,
+      'refusals on both sides',
+    );
+    for (const node of [a, b]) {
+      const error = node.log.find((line) => line.level === 'error');
+      expect(error?.message).toContain('"cluster-a"');
+      expect(error?.message).toContain('"cluster-b"');
+      expect(error?.fields).toMatchObject({
+        localClusterId: node === a ? 'cluster-a' : 'cluster-b',
+      });
+    }
+    expect(a.transport.send(2, { type: 'never' })).toBe(false);
+    expect(b.received).toEqual([]);
+    expect(a.transport.peerStates().get(2)).not.toBe('connected');
+  });
+
+  it('refuses a dialer that reached the wrong node id', async () => {
+    const b = await startNode(2);
+    const { answers, closed } = await rawPeer(b.address, hello(1, 3));
+    await closed;
+    expect(answers[0]).toMatchObject({ synod: 'refused' });
+    expect(String(answers[0]?.reason)).toMatch(/dialed node 3, but this is node 2/);
+  });
+
+  it('reconnects with backoff after the peer restarts, and drops messages while it is down', async () => {
+    const a = await startNode(1);
+    let b = await startNode(2);
+    const port = b.address.port;
+    a.transport.setPeer(2, b.address);
+    await eventually(() => a.transport.peerStates().get(2) === 'connected', 'first connection');
+    a.transport.send(2, { type: 'before' });
+    await eventually(() => b.received.length === 1, 'first message');
+    await b.transport.close();
+    await eventually(() => a.transport.peerStates().get(2) === 'backoff', 'a notices b is gone');
+    expect(a.transport.send(2, { type: 'while-down' })).toBe(false);
+    expect(a.transport.stats().droppedPeerDown).toBeGreaterThanOrEqual(1);
+    b = await startNode(2, { listen: { host: '127.0.0.1', port } });
+    await eventually(() => a.transport.peerStates().get(2) === 'connected', 'reconnection');
+    a.transport.send(2, { type: 'after' });
+    await eventually(() => b.received.length === 1, 'message after restart');
+    expect(b.received[0]?.message.type).toBe('after');
+    expect(a.transport.stats().connectionsEstablished).toBe(2);
+  });
+
+  it('bounds the outgoing queue: beyond queueMessagesMax, send refuses and counts', async () => {
+    const a = await startNode(1, { limits: { ...fastLimits, queueMessagesMax: 10 } });
+    const b = await startNode(2);
+    a.transport.setPeer(2, b.address);
+    await eventually(() => a.transport.peerStates().get(2) === 'connected', 'connection');
+    // Within one tick nothing is flushed yet, so exactly the bound is accepted.
+    const accepted = Array.from({ length: 100 }, (_, n) => a.transport.send(2, { type: 'x', n }));
+    expect(accepted.filter(Boolean)).toHaveLength(10);
+    expect(a.transport.stats().droppedQueueFull).toBe(90);
+    await eventually(() => b.received.length === 10, 'the queued ten');
+    expect(b.received.map(({ message }) => message.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('keeps memory bounded when the peer stops reading', async () => {
+    // A peer that completes the handshake and then never reads again.
+    const stalled: Socket[] = [];
+    const server: Server = createServer((socket) => {
+      stalled.push(socket);
+      socket.once('data', () => {
+        socket.write(
+          encodeJsonFrame(
+            {
+              synod: 'welcome',
+              protocolVersion: PROTOCOL_VERSION,
+              clusterId: 'cluster-a',
+              nodeId: 2,
+            },
+            1024,
+          ),
+        );
+        socket.pause();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of stalled) socket.destroy();
+          server.close(() => resolve());
+        }),
+    );
+    const port = (server.address() as { port: number }).port;
+    const a = await startNode(1, { limits: { ...fastLimits, queueMessagesMax: 64 } });
+    a.transport.setPeer(2, { host: '127.0.0.1', port });
+    await eventually(() => a.transport.peerStates().get(2) === 'connected', 'connection');
+    const text = 'p'.repeat(64 * 1024);
+    let accepted = 0;
+    for (let round = 0; round < 2000 && a.transport.stats().droppedQueueFull === 0; round++) {
+      for (let n = 0; n < 16; n++) if (a.transport.send(2, { type: 'bulk', text })) accepted++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(a.transport.stats().droppedQueueFull).toBeGreaterThan(0);
+    // Kernel buffers plus one socket high-water mark plus the queue: far below what was offered.
+    expect(accepted).toBeLessThan(2000 * 16);
+  });
+
+  it('closes cleanly: no sockets, servers or timers left behind', async () => {
+    const tcpHandles = () =>
+      process.getActiveResourcesInfo().filter((name) => name.startsWith('TCP')).length;
+    // Sockets destroyed by earlier tests close asynchronously; start from none.
+    await eventually(() => tcpHandles() === 0, 'earlier tests to release their sockets');
+    const timers = () =>
+      process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+    const timersBefore = timers();
+    const a = await startNode(1);
+    const b = await startNode(2);
+    a.transport.setPeer(2, b.address);
+    b.transport.setPeer(1, a.address);
+    a.transport.setPeer(3, { host: '127.0.0.1', port: 1 }); // nobody there: a backoff timer
+    await eventually(() => a.transport.peerStates().get(2) === 'connected', 'connection');
+    await eventually(() => a.transport.peerStates().get(3) === 'backoff', 'backoff');
+    expect(tcpHandles()).toBeGreaterThan(0);
+    await a.transport.close();
+    await b.transport.close();
+    await eventually(() => tcpHandles() === 0, 'all TCP handles closed');
+    expect(timers()).toBeLessThanOrEqual(timersBefore);
+    expect(a.transport.send(2, { type: 'late' })).toBe(false);
+  });
+});

@@ -1,0 +1,156 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { assert } from '../core/assert.js';
+import type { NodeId } from '../core/ids.js';
+import { assertNodeId } from '../core/ids.js';
+import { InboundConnection } from './inbound-connection.js';
+import type { LinkState, PeerAddress } from './peer-link.js';
+import { PeerLink } from './peer-link.js';
+import type { TransportLimits, TransportStats } from './transport-limits.js';
+import { emptyStats, resolveLimits } from './transport-limits.js';
+import type { TransportLogger } from './transport-logger.js';
+import { stderrTransportLogger } from './transport-logger.js';
+
+export interface PeerTransportOptions<M extends object> {
+  readonly clusterId: string;
+  readonly nodeId: NodeId;
+  /** Port 0 picks a free port; `start` returns the one bound. */
+  readonly listen: PeerAddress;
+  /** The other members' peer addresses (this node's own id, if present, is ignored). */
+  readonly peers: ReadonlyMap<NodeId, PeerAddress>;
+  /** Every message from a peer, in the order that peer sent it. Must not block. */
+  readonly onMessage: (from: NodeId, message: M) => void;
+  readonly logger?: TransportLogger;
+  readonly limits?: Partial<TransportLimits>;
+  /** The jitter source for reconnect backoff; Math.random unless a test pins it. */
+  readonly random?: () => number;
+}
+
+/**
+ * Peer-to-peer messaging for one node over TCP: a listener for the peers' connections and one
+ * outgoing link per peer. `send` never blocks and never buffers without bound: it returns false
+ * when the message was dropped (see PeerLink for the policy), which consensus protocols tolerate.
+ * Messages are JSON objects; delivery is in order per peer per connection, at most once.
+ */
+export class PeerTransport<M extends object = Record<string, unknown>> {
+  private readonly limits: TransportLimits;
+  private readonly statsCounters: TransportStats = emptyStats();
+  private readonly logger: TransportLogger;
+  private readonly links = new Map<NodeId, PeerLink>();
+  private readonly inbound = new Set<InboundConnection>();
+  private readonly server: Server;
+  private started = false;
+  private closed = false;
+
+  constructor(private readonly options: PeerTransportOptions<M>) {
+    assert(options.clusterId.length > 0, 'empty cluster id');
+    assertNodeId(options.nodeId);
+    this.limits = resolveLimits(options.limits);
+    this.logger = options.logger ?? stderrTransportLogger;
+    this.server = createServer((socket) => this.accept(socket));
+    this.server.maxConnections = this.limits.inboundConnectionsMax;
+  }
+
+  /** Listens, then starts dialing every peer. Resolves with the bound address. */
+  async start(): Promise<PeerAddress> {
+    assert(!this.started && !this.closed, 'PeerTransport.start called twice or after close');
+    this.started = true;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.listen.port, this.options.listen.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server.on('error', (error) => this.logger.error(`peer listener: ${error.message}`));
+    for (const [nodeId, address] of this.options.peers) this.setPeer(nodeId, address);
+    const address = this.address();
+    assert(address !== undefined, 'listening without an address');
+    return address;
+  }
+
+  address(): PeerAddress | undefined {
+    const info = this.server.address() as AddressInfo | null;
+    return info === null ? undefined : { host: info.address, port: info.port };
+  }
+
+  /** Sends to one peer; false when dropped (unknown peer, down, queue full, too large). */
+  send(to: NodeId, message: M): boolean {
+    const link = this.links.get(to);
+    if (link === undefined) {
+      this.statsCounters.droppedUnknownPeer++;
+      return false;
+    }
+    return link.send(message);
+  }
+
+  /** Adds a peer or changes its address (membership changes, a moved node). */
+  setPeer(nodeId: NodeId, address: PeerAddress): void {
+    assertNodeId(nodeId);
+    if (this.closed || nodeId === this.options.nodeId) return;
+    const existing = this.links.get(nodeId);
+    if (existing !== undefined) {
+      existing.setAddress(address);
+      return;
+    }
+    const context = {
+      local: { clusterId: this.options.clusterId, nodeId: this.options.nodeId },
+      limits: this.limits,
+      stats: this.statsCounters,
+      logger: this.logger,
+      random: this.options.random ?? Math.random,
+    };
+    this.links.set(nodeId, new PeerLink(nodeId, address, context));
+  }
+
+  removePeer(nodeId: NodeId): void {
+    this.links.get(nodeId)?.close();
+    this.links.delete(nodeId);
+  }
+
+  /** The state of the outgoing link to each peer. */
+  peerStates(): Map<NodeId, LinkState> {
+    return new Map([...this.links].map(([nodeId, link]) => [nodeId, link.linkState]));
+  }
+
+  stats(): Readonly<TransportStats> {
+    return { ...this.statsCounters };
+  }
+
+  /** Stops listening, closes every connection and timer. Queued messages are dropped. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    for (const connection of this.inbound) connection.close();
+    this.inbound.clear();
+    if (!this.started) return;
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const connection = new InboundConnection(socket, {
+      local: { clusterId: this.options.clusterId, nodeId: this.options.nodeId },
+      limits: this.limits,
+      stats: this.statsCounters,
+      logger: this.logger,
+      onEstablished: (established) => this.onEstablished(established),
+      onMessage: (from, message) => this.options.onMessage(from, message as M),
+    });
+    this.inbound.add(connection);
+    socket.on('close', () => this.inbound.delete(connection));
+  }
+
+  /** A peer that redials replaces its old connection, which may be half-open and never close. */
+  private onEstablished(established: InboundConnection): void {
+    for (const connection of this.inbound) {
+      if (connection !== established && connection.nodeId === established.nodeId) {
+        connection.close();
+      }
+    }
+  }
+}

@@ -96,10 +96,12 @@ export function explainViolation(violation: {
   lines.push('Then this operation cannot be linearized:');
   lines.push(`  ${renderOperation(violation.stuck)}`);
   const others = violation.operations.filter((op) => op !== violation.stuck);
-  if (others.length === 0) lines.push('and no other operation was pending that could go first.');
-  else {
-    lines.push('and none of the operations that could go before it leads to a linearization:');
+  if (others.length > 0) {
+    lines.push('nor can any of the operations pending with it go first:');
     for (const op of others) lines.push(`  ${renderOperation(op)}`);
   }
+  lines.push(
+    'The search is exhaustive: no other order of the earlier operations (indeterminate ones placed anywhere or left out) gets past it either.',
+  );
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@ import { SynodError } from '../core/errors.js';
 import type { ProtocolDefinition, ProtocolMessage, ProtocolNode } from '../core/protocol.js';
 import { fixedLeaderDefinition } from '../protocols/fixed-leader/index.js';
 import { paxosDefinition } from '../protocols/paxos/definition.js';
+import { raftDefinition } from '../protocols/raft/definition.js';
 
 /** A protocol definition with its message, record and node types erased, as the simulator holds it. */
 export type AnyProtocolDefinition = ProtocolDefinition<
@@ -14,7 +15,11 @@ export type AnyProtocolDefinition = ProtocolDefinition<
  * Every protocol the simulator, the CLI and the visualizer know. To add one: import its definition
  * and add it to this list; the determinism test covers it from then on.
  */
-export const PROTOCOLS: readonly AnyProtocolDefinition[] = [fixedLeaderDefinition, paxosDefinition];
+export const PROTOCOLS: readonly AnyProtocolDefinition[] = [
+  fixedLeaderDefinition,
+  paxosDefinition,
+  raftDefinition,
+];
 
 export function protocolNames(): string[] {
   return PROTOCOLS.map((definition) => definition.name);

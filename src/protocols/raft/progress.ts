@@ -85,6 +85,19 @@ export class Progress {
     }
   }
 
+  /**
+   * Frees the oldest in-flight slot. A heartbeat answer proves the follower is reachable, so if
+   * the window is full of appends that were lost, one more may go and its rejection restarts the
+   * probe (etcd does the same).
+   */
+  freeFirstInflight(): void {
+    this.inflight.shift();
+  }
+
+  isInflightFull(): boolean {
+    return this.inflight.length >= this.inflightMax;
+  }
+
   /** A success response up to `index`. Returns false when it tells nothing new (stale). */
   maybeUpdate(index: number): boolean {
     this.probeSent = false;

@@ -52,6 +52,18 @@ describe('replication machinery', () => {
     expect(network.commands(2)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
   });
 
+  it('a window full of lost appends reopens on a heartbeat answer, and the follower catches up', () => {
+    const network = new RaftNetwork(3, { options: { ...noPreVote, maxInflightMessages: 2 } });
+    network.elect(1);
+    for (let index = 0; index < 5; index++) network.propose(1, `c${index}`);
+    network.take((envelope) => envelope.to === 2 && envelope.message.type === 'append');
+    network.deliverAll();
+    expect(network.node(1).tracker.progress.get(2)!.isPaused()).toBe(true);
+    network.tick(1, network.node(1).options.heartbeatTicks);
+    network.deliverAll();
+    expect(network.commands(2)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+  });
+
   it('batching: proposals between two ready() calls leave in one append per follower, cut at maxEntriesPerMessage', () => {
     const network = new RaftNetwork(3, { options: { ...noPreVote, maxEntriesPerMessage: 4 } });
     network.elect(1);

@@ -660,6 +660,7 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     if (progress === undefined) return;
     this.heardFrom(from);
     progress.probeSent = false;
+    if (progress.state === 'replicate' && progress.isInflightFull()) progress.freeFirstInflight();
     // A snapshot that was lost would leave the follower stuck; probe again instead.
     if (progress.state === 'snapshot') progress.becomeProbe();
     if (progress.match < this.log.lastIndex()) this.sendAppend(from, true);

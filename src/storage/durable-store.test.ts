@@ -186,27 +186,38 @@ describe('DurableStore', () => {
     expect(await loadAll(dir)).toEqual([]);
   });
 
-  it('refuses appends beyond queuedBytesMax instead of growing without bound', async () => {
+  it('past queuedBytesMax, refuses that append and every later one, leaving no hole', async () => {
+    const dir = join(root, 'data');
     const options = { queuedBytesMax: 64 * 1024, recordBytesMax: 16 * 1024 };
     await withStore(
-      join(root, 'data'),
+      dir,
       async (store) => {
-        const record = 'r'.repeat(8 * 1024);
+        const record = (index: number) => ({ index, pad: 'r'.repeat(8 * 1024) });
         const results = await Promise.allSettled(
-          Array.from({ length: 64 }, () =>
-            store.apply([{ kind: 'append', records: [record] }], true),
+          Array.from({ length: 64 }, (_, index) =>
+            store.apply([{ kind: 'append', records: [record(index)] }], true),
           ),
         );
-        const refused = results.filter((result) => result.status === 'rejected');
-        expect(refused.length).toBeGreaterThan(0);
-        for (const result of refused) {
-          expect((result as PromiseRejectedResult).reason).toMatchObject({
-            code: 'STORAGE_OVERLOADED',
+        const firstRefused = results.findIndex((result) => result.status === 'rejected');
+        expect(firstRefused).toBeGreaterThan(0);
+        expect(results.slice(0, firstRefused).every((r) => r.status === 'fulfilled')).toBe(true);
+        for (const result of results.slice(firstRefused)) {
+          expect(result).toMatchObject({
+            status: 'rejected',
+            reason: { code: 'STORAGE_OVERLOADED' },
           });
         }
+        expect(store.backlogBytes()).toBe(0);
+        await expect(
+          store.apply([{ kind: 'append', records: ['later'] }], true),
+        ).rejects.toMatchObject({ code: 'STORAGE_OVERLOADED' });
       },
       options,
     );
+    const indexes = (await loadAll(dir, options)).map(
+      (record) => (record as { index: number }).index,
+    );
+    expect(indexes).toEqual(Array.from({ length: indexes.length }, (_, index) => index));
   });
 
   it('fails for good after an fdatasync error, rejecting later appends too', async () => {
@@ -227,16 +238,38 @@ describe('DurableStore', () => {
     );
   });
 
-  it('rejects a record JSON cannot represent without logging any of the call', async () => {
+  it('applies all ops of a call or none: a record JSON cannot represent throws first', async () => {
     const dir = join(root, 'data');
     await withStore(dir, async (store) => {
-      expect(() => store.apply([{ kind: 'append', records: [undefined] }], true)).toThrow(
-        /not JSON-serializable/,
-      );
+      expect(() =>
+        store.apply(
+          [
+            { kind: 'append', records: ['before'] },
+            { kind: 'replace', records: ['snapshot'] },
+            { kind: 'append', records: [undefined] },
+          ],
+          true,
+        ),
+      ).toThrow(/not JSON-serializable/);
       await store.apply([{ kind: 'append', records: ['ok'] }], true);
     });
     expect(await loadAll(dir)).toEqual(['ok']);
+    expect(await readdir(join(dir, 'snap'))).toEqual([]);
     const segment = await readFile(join(dir, 'wal', '0000000000000001.wal'));
-    expect(segment.includes('ok')).toBe(true);
+    expect(segment.includes('before')).toBe(false);
+  });
+
+  it('refuses apply after close, and close waits for queued appends', async () => {
+    const dir = join(root, 'data');
+    const store = await DurableStore.open(dir);
+    await store.load();
+    const pending = store.apply([{ kind: 'append', records: ['queued'] }], true);
+    const closing = store.close();
+    await pending;
+    await closing;
+    await expect(store.apply([{ kind: 'append', records: ['late'] }], true)).rejects.toMatchObject({
+      code: 'STORAGE_CLOSED',
+    });
+    expect(await loadAll(dir)).toEqual(['queued']);
   });
 });

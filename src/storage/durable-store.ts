@@ -4,7 +4,8 @@ import type { PersistOp } from '../core/protocol.js';
 import { DirectoryLock } from './directory-lock.js';
 import type { DataDirectoryPaths } from './layout.js';
 import { dataDirectoryPaths, parseSequenceName } from './layout.js';
-import { writeSnapshotAtomically } from './snapshot-file.js';
+import type { EncodedSnapshotRecords } from './snapshot-file.js';
+import { encodeSnapshotRecords, writeSnapshotAtomically } from './snapshot-file.js';
 import type { RecoveryReport } from './store-recovery.js';
 import { recoverStore } from './store-recovery.js';
 import type { StorageFs } from './storage-fs.js';
@@ -22,6 +23,10 @@ export interface LoadResult<R> {
   readonly records: R[];
   readonly report: RecoveryReport;
 }
+
+type PreparedOp =
+  | { readonly kind: 'append'; readonly buffer: Buffer; readonly recordCount: number }
+  | { readonly kind: 'replace'; readonly records: EncodedSnapshotRecords };
 
 export interface DurableStoreStats extends WalStats {
   snapshots: number;
@@ -93,24 +98,47 @@ export class DurableStore<R = unknown> {
    * Applies one `Ready.persist` list in order. Resolves when every op is written and, if `sync`,
    * durable: only then may the batch's messages leave. A `replace` is always made durable (an atomic
    * rename is only atomic over fsynced data), whatever `sync` says.
+   *
+   * All or nothing: every record is encoded first, so a record JSON cannot represent (a bug in the
+   * protocol) throws an AssertionError here with nothing of the call queued. Errors after that
+   * (STORAGE_FAILED, STORAGE_OVERLOADED) stop the store for good; the node must restart.
    */
   apply(ops: readonly PersistOp<R>[], sync: boolean): Promise<void> {
     const log = this.log;
     assert(log !== undefined, 'DurableStore.apply before load');
+    const prepared = ops.map((op) => this.prepare(log, op));
     const pending: Promise<void>[] = [];
-    for (const op of ops) {
-      switch (op.kind) {
-        case 'append':
-          if (op.records.length > 0) pending.push(log.append(op.records, sync));
-          break;
-        case 'replace':
-          pending.push(log.exclusive((control) => this.replace(control, op.records)));
-          break;
-        default:
-          unreachable(op, 'persist op');
+    for (const op of prepared) {
+      if (op.kind === 'append') {
+        if (op.recordCount > 0) pending.push(log.appendEncoded(op.buffer, op.recordCount, sync));
+      } else {
+        pending.push(log.exclusive((control) => this.replace(control, op.records)));
       }
     }
     return Promise.all(pending).then(() => undefined);
+  }
+
+  /** Bytes accepted by `apply` and not yet written; a pipelining driver throttles on it. */
+  backlogBytes(): number {
+    return this.log?.backlogBytes ?? 0;
+  }
+
+  private prepare(log: WriteAheadLog, op: PersistOp<R>): PreparedOp {
+    switch (op.kind) {
+      case 'append':
+        return {
+          kind: 'append',
+          buffer: log.encodeRecords(op.records),
+          recordCount: op.records.length,
+        };
+      case 'replace':
+        return {
+          kind: 'replace',
+          records: encodeSnapshotRecords(op.records, this.limits.recordBytesMax),
+        };
+      default:
+        return unreachable(op, 'persist op');
+    }
   }
 
   stats(): DurableStoreStats {
@@ -141,15 +169,9 @@ export class DurableStore<R = unknown> {
    * temporary file is deleted on recovery); after it, the new snapshot names the first segment that
    * follows it, so recovery ignores and deletes every older segment and snapshot.
    */
-  private async replace(control: WalControl, records: readonly R[]): Promise<void> {
+  private async replace(control: WalControl, records: EncodedSnapshotRecords): Promise<void> {
     const firstSegment = control.currentSequence + 1;
-    await writeSnapshotAtomically(
-      this.fs,
-      this.paths.snapshots,
-      firstSegment,
-      records,
-      this.limits.recordBytesMax,
-    );
+    await writeSnapshotAtomically(this.fs, this.paths.snapshots, firstSegment, records);
     const sequence = await control.cut();
     assert(sequence === firstSegment, 'segment after a snapshot has the snapshot number');
     await control.removeSegmentsBefore(firstSegment);

@@ -17,8 +17,29 @@ interface SnapshotHeader {
   readonly recordCount: number;
 }
 
-/** Records per encoded chunk: bounds the transient memory of encoding a large snapshot. */
+/** Records per encoded chunk: keeps each Buffer small however large the snapshot. */
 const RECORDS_PER_CHUNK = 4096;
+/** Header and end frames are tiny; this only bounds them. */
+const FRAME_METADATA_BYTES_MAX = 4096;
+
+/** The snapshot's records as frames, in chunks; encoded before the write so errors come early. */
+export interface EncodedSnapshotRecords {
+  readonly chunks: readonly Buffer[];
+  readonly recordCount: number;
+}
+
+/** Throws an AssertionError for a record JSON cannot represent or above `payloadBytesMax`. */
+export function encodeSnapshotRecords(
+  records: readonly unknown[],
+  payloadBytesMax: number,
+): EncodedSnapshotRecords {
+  const chunks: Buffer[] = [];
+  for (let start = 0; start < records.length; start += RECORDS_PER_CHUNK) {
+    const chunk = records.slice(start, start + RECORDS_PER_CHUNK);
+    chunks.push(encodeJsonFrames(FrameType.record, chunk, payloadBytesMax));
+  }
+  return { chunks, recordCount: records.length };
+}
 
 /**
  * Writes the snapshot so that a crash at any point leaves either the old state or the new one:
@@ -28,8 +49,7 @@ export async function writeSnapshotAtomically(
   fs: StorageFs,
   directory: string,
   firstSegment: number,
-  records: readonly unknown[],
-  payloadBytesMax: number,
+  records: EncodedSnapshotRecords,
 ): Promise<string> {
   const name = sequenceName(firstSegment, 'snap');
   const temporaryPath = join(directory, temporaryName(name));
@@ -37,16 +57,14 @@ export async function writeSnapshotAtomically(
     format: 'synod-snapshot',
     version: 1,
     firstSegment,
-    recordCount: records.length,
+    recordCount: records.recordCount,
   };
-  const buffers = [encodeJsonFrames(FrameType.snapshotHeader, [header], payloadBytesMax)];
-  for (let start = 0; start < records.length; start += RECORDS_PER_CHUNK) {
-    const chunk = records.slice(start, start + RECORDS_PER_CHUNK);
-    buffers.push(encodeJsonFrames(FrameType.record, chunk, payloadBytesMax));
-  }
-  buffers.push(
-    encodeJsonFrames(FrameType.snapshotEnd, [{ recordCount: records.length }], payloadBytesMax),
-  );
+  const end = { recordCount: records.recordCount };
+  const buffers = [
+    encodeJsonFrames(FrameType.snapshotHeader, [header], FRAME_METADATA_BYTES_MAX),
+    ...records.chunks,
+    encodeJsonFrames(FrameType.snapshotEnd, [end], FRAME_METADATA_BYTES_MAX),
+  ];
   await fs.unlink(temporaryPath); // left over by a crash during an earlier attempt
   const file = await fs.open(temporaryPath, 'create');
   try {

@@ -12,7 +12,10 @@ export interface WalLimits {
   readonly segmentBytesMax: number;
   /** The largest encoded record. */
   readonly recordBytesMax: number;
-  /** Bytes accepted but not yet written; an append beyond it is refused (STORAGE_OVERLOADED). */
+  /**
+   * Bytes accepted but not yet written. The driver throttles on `backlogBytes`; an append beyond
+   * the limit stops the log (STORAGE_OVERLOADED), see `appendEncoded`.
+   */
   readonly queuedBytesMax: number;
 }
 
@@ -84,7 +87,9 @@ export class WriteAheadLog {
   private queuedBytes = 0;
   private draining = false;
   private failure: SynodError | undefined;
-  private closed = false;
+  /** Set when an append was refused: every later one is too, so the history has no hole. */
+  private refusedFrom: SynodError | undefined;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly fs: StorageFs,
@@ -129,26 +134,48 @@ export class WriteAheadLog {
     return this.segment.sequence;
   }
 
+  /** Bytes accepted and not yet written: what a driver watches to throttle. */
+  get backlogBytes(): number {
+    return this.queuedBytes;
+  }
+
   /**
-   * Appends records (in call order across all callers). Resolves once they are written and, when
-   * `sync` is true, fdatasynced. Encoding happens here, so a record JSON cannot represent throws
-   * synchronously and nothing of the call is logged.
+   * Encodes records as WAL frames. Throws an AssertionError, a bug in the caller, for a record that
+   * JSON cannot represent or that is above `recordBytesMax`.
    */
+  encodeRecords(records: readonly unknown[]): Buffer {
+    return encodeJsonFrames(FrameType.record, records, this.limits.recordBytesMax);
+  }
+
+  /** `appendEncoded(encodeRecords(records), records.length, sync)`. */
   append(records: readonly unknown[], sync: boolean): Promise<void> {
+    return this.appendEncoded(this.encodeRecords(records), records.length, sync);
+  }
+
+  /**
+   * Appends encoded records, in call order across all callers. Resolves once they are written and,
+   * when `sync` is true, fdatasynced.
+   *
+   * An append that would take the backlog past `queuedBytesMax` is refused with
+   * STORAGE_OVERLOADED, and so is every append after it, while what was accepted before is still
+   * written. Refusing one batch but accepting a later one would leave a hole in the node's durable
+   * history, which its in-memory state already counts on; so an overloaded log stops, and the node
+   * restarts from what is on disk. Drivers avoid it by throttling on `backlogBytes`.
+   */
+  appendEncoded(buffer: Buffer, recordCount: number, sync: boolean): Promise<void> {
     const refusal = this.refusal();
     if (refusal !== undefined) return Promise.reject(refusal);
-    const buffer = encodeJsonFrames(FrameType.record, records, this.limits.recordBytesMax);
     if (this.queuedBytes > 0 && this.queuedBytes + buffer.length > this.limits.queuedBytesMax) {
-      return Promise.reject(
-        new SynodError(
-          StorageErrorCode.storageOverloaded,
-          `storage overloaded: ${this.queuedBytes} bytes already wait for the disk (limit ` +
-            `${this.limits.queuedBytesMax}); retry after pending appends complete`,
-        ),
+      this.refusedFrom = new SynodError(
+        StorageErrorCode.storageOverloaded,
+        `storage overloaded: ${this.queuedBytes} bytes already wait for the disk (limit ` +
+          `${this.limits.queuedBytesMax}), so this write and every later one are refused; the ` +
+          `node must restart. The driver should throttle on backlogBytes.`,
       );
+      return Promise.reject(this.refusedFrom);
     }
     this.stats.appends++;
-    this.stats.records += records.length;
+    this.stats.records += recordCount;
     return this.enqueue((settle) => ({ kind: 'append', buffer, sync, settle }), buffer.length);
   }
 
@@ -165,21 +192,31 @@ export class WriteAheadLog {
     );
   }
 
-  /** Finishes queued work, then closes the segment. Idempotent; safe after a failure. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Refuses new work at once, finishes what is queued, then closes the segment. Idempotent; safe
+   * after a failure.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.finishAndClose();
+    return this.closing;
+  }
+
+  private async finishAndClose(): Promise<void> {
     if (this.failure === undefined) {
-      await this.enqueue((settle) => ({ kind: 'exclusive', run: async () => {}, settle }), 0).catch(
-        () => undefined,
-      );
+      const finished = (settle: Settle): QueueItem => ({
+        kind: 'exclusive',
+        run: async () => {},
+        settle,
+      });
+      await this.enqueue(finished, 0).catch(() => undefined);
     }
-    this.closed = true;
     await this.segment.file.close().catch(() => undefined);
   }
 
   private refusal(): SynodError | undefined {
     if (this.failure !== undefined) return this.failure;
-    if (this.closed) {
+    if (this.refusedFrom !== undefined) return this.refusedFrom;
+    if (this.closing !== undefined) {
       return new SynodError(StorageErrorCode.storageClosed, 'storage is closed');
     }
     return undefined;

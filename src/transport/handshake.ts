@@ -52,6 +52,9 @@ export function checkHello(
   if (value.clusterId !== local.clusterId) {
     return `cluster id mismatch: peer is in cluster "${value.clusterId}", this node is in cluster "${local.clusterId}"`;
   }
+  if (value.nodeId === local.nodeId) {
+    return `peer claims node id ${value.nodeId}, which is this node's own (duplicate node id?)`;
+  }
   if (value.toNodeId !== local.nodeId) {
     return `peer dialed node ${value.toNodeId}, but this is node ${local.nodeId} (wrong peer address?)`;
   }

@@ -48,6 +48,8 @@ export class PeerLink {
   private timer: NodeJS.Timeout | undefined;
   /** Reported once per outage, so a peer that stays down does not flood the log. */
   private outageReported = false;
+  /** The last socket error, for the "connection lost" line. */
+  private lastError: string | undefined;
 
   constructor(
     readonly peerId: NodeId,
@@ -132,7 +134,10 @@ export class PeerLink {
       this.waitingForDrain = false;
       this.scheduleFlush();
     });
-    socket.on('error', (error) => this.reportFailure(error.message));
+    socket.on('error', (error) => {
+      this.lastError = error.message;
+      if (this.state === 'connecting') this.reportFailure(error.message);
+    });
     socket.on('close', () => this.onClose(socket));
   }
 
@@ -179,8 +184,12 @@ export class PeerLink {
     this.waitingForDrain = false;
     if (this.state === 'closed') return;
     if (this.state === 'connected') {
-      this.context.logger.warn(`connection to node ${this.peerId} lost`, { ...this.address });
+      const reason = this.lastError === undefined ? 'closed by the peer' : this.lastError;
+      this.context.logger.warn(`connection to node ${this.peerId} lost: ${reason}`, {
+        ...this.address,
+      });
     }
+    this.lastError = undefined;
     this.dropQueue();
     this.state = 'backoff';
     const delayMs = backoffDelayMs(this.failedAttempts++, this.context.limits, this.context.random);

@@ -200,6 +200,13 @@ describe('PeerTransport', () => {
     expect(String(answers[0]?.reason)).toMatch(/dialed node 3, but this is node 2/);
   });
 
+  it("refuses a dialer that claims this node's own id", async () => {
+    const b = await startNode(2);
+    const { answers, closed } = await rawPeer(b.address, hello(2, 2));
+    await closed;
+    expect(String(answers[0]?.reason)).toMatch(/duplicate node id/);
+  });
+
   it('reconnects with backoff after the peer restarts, and drops messages while it is down', async () => {
     const a = await startNode(1);
     let b = await startNode(2);

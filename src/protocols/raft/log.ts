@@ -12,6 +12,8 @@ export class RaftLog<C> {
   snapshotIndex = 0;
   snapshotTerm = 0;
   private entries: RaftEntry<C>[] = [];
+  /** Where the configuration entries are, so membership lookups need not scan the log. */
+  private configEntryIndexes: number[] = [];
   committed = 0;
   /** The last index handed to the application in a `committed` batch. */
   applied = 0;
@@ -42,8 +44,14 @@ export class RaftLog<C> {
 
   entryAt(index: number): RaftEntry<C> {
     const entry = this.entries[index - this.snapshotIndex - 1];
-    assert(entry !== undefined && entry.index === index, `no entry ${index} in the log`);
+    // Hot path: build the message only on failure.
+    if (entry === undefined || entry.index !== index) assert(false, `no entry ${index} in the log`);
     return entry;
+  }
+
+  /** Indexes of the configuration entries in [from, to], ascending. */
+  configIndexes(from: number, to: number): number[] {
+    return this.configEntryIndexes.filter((index) => index >= from && index <= to);
   }
 
   matchTerm(index: number, term: number): boolean {
@@ -59,7 +67,7 @@ export class RaftLog<C> {
 
   /** Entries in [from, lastIndex], at most `countMax`. */
   slice(from: number, countMax: number): RaftEntry<C>[] {
-    assert(from > this.snapshotIndex, `entries from ${from} are compacted`);
+    if (from <= this.snapshotIndex) assert(false, `entries from ${from} are compacted`);
     const start = from - this.snapshotIndex - 1;
     return this.entries.slice(start, start + countMax);
   }
@@ -94,9 +102,15 @@ export class RaftLog<C> {
 
   private write(entries: readonly RaftEntry<C>[]): void {
     const first = entries[0]!.index;
-    assert(first > this.snapshotIndex && first <= this.lastIndex() + 1, `bad write at ${first}`);
+    if (first <= this.snapshotIndex || first > this.lastIndex() + 1)
+      assert(false, `bad write at ${first}`);
     this.entries.length = first - this.snapshotIndex - 1;
-    for (const entry of entries) this.entries.push(entry);
+    if (this.configEntryIndexes.length > 0 && this.configEntryIndexes.at(-1)! >= first)
+      this.configEntryIndexes = this.configEntryIndexes.filter((index) => index < first);
+    for (const entry of entries) {
+      this.entries.push(entry);
+      if (entry.config !== undefined) this.configEntryIndexes.push(entry.index);
+    }
     this.unpersistedFrom = Math.min(this.unpersistedFrom ?? first, first);
   }
 
@@ -112,7 +126,8 @@ export class RaftLog<C> {
 
   commitTo(index: number): boolean {
     if (index <= this.committed) return false;
-    assert(index <= this.lastIndex(), `commit ${index} beyond the last index ${this.lastIndex()}`);
+    if (index > this.lastIndex())
+      assert(false, `commit ${index} beyond the last index ${this.lastIndex()}`);
     this.committed = index;
     return true;
   }
@@ -130,6 +145,7 @@ export class RaftLog<C> {
     assert(index > this.snapshotIndex && index <= this.applied, `cannot compact to ${index}`);
     const term = this.term(index) as number;
     this.entries = this.entries.slice(index - this.snapshotIndex);
+    this.configEntryIndexes = this.configEntryIndexes.filter((at) => at > index);
     this.snapshotIndex = index;
     this.snapshotTerm = term;
   }
@@ -137,6 +153,7 @@ export class RaftLog<C> {
   /** Replaces the whole log with a snapshot's position (InstallSnapshot on a diverged follower). */
   resetTo(index: number, term: number): void {
     this.entries = [];
+    this.configEntryIndexes = [];
     this.snapshotIndex = index;
     this.snapshotTerm = term;
     this.committed = index;

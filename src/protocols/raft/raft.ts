@@ -35,6 +35,15 @@ type CampaignKind = 'pre-vote' | 'election' | 'transfer';
 type Message<C> = RaftMessage<C>;
 type Of<C, T extends Message<C>['type']> = Extract<Message<C>, { type: T }>;
 
+type EntryPayload<C> = Omit<RaftEntry<C>, 'index' | 'term'>;
+
+/** An entry at its place in the log (no object spread: this is the proposal hot path). */
+function stamp<C>(payload: EntryPayload<C>, index: number, term: number): RaftEntry<C> {
+  if (payload.config !== undefined) return { index, term, config: payload.config };
+  if ('command' in payload) return { index, term, command: payload.command as C };
+  return { index, term };
+}
+
 interface HardState {
   readonly term: number;
   readonly vote: NodeId | null;
@@ -550,12 +559,15 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
 
   // ---------------------------------------------------------------- replication, leader side
 
-  private appendEntries(entries: readonly Omit<RaftEntry<C>, 'index' | 'term'>[]): void {
+  private appendEntries(payloads: readonly EntryPayload<C>[]): void {
     assert(this.role === 'leader', 'only the leader appends');
     let index = this.log.lastIndex();
-    this.log.append(entries.map((entry) => ({ ...entry, index: ++index, term: this.term })));
+    const term = this.term;
+    this.log.append(payloads.map((payload) => stamp(payload, ++index, term)));
     this.tracker.progress.get(this.id)?.maybeUpdate(this.log.lastIndex());
-    this.maybeCommit();
+    // The leader's own match is the highest, so raising it moves the commit index only when the
+    // leader alone is a quorum.
+    if (this.tracker.isSoleQuorum(this.id)) this.maybeCommit();
     // Proposals between two ready() calls go out together: batching.
     this.broadcastPending = true;
   }
@@ -711,10 +723,8 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
   /** Config entries take effect when committed (etcd's rule), in log order. */
   private applyConfigEntries(): void {
     const from = Math.max(this.configAppliedIndex, this.log.snapshotIndex) + 1;
-    for (let index = from; index <= this.log.committed; index++) {
-      const config = this.log.entryAt(index).config;
-      if (config !== undefined) this.switchConfig(config);
-    }
+    for (const index of this.log.configIndexes(from, this.log.committed))
+      this.switchConfig(this.log.entryAt(index).config as RaftConfig);
     this.configAppliedIndex = Math.max(this.configAppliedIndex, this.log.committed);
   }
 
@@ -741,11 +751,9 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
 
   /** The configuration in force once `index` is applied. */
   private configAt(index: number): RaftConfig {
-    for (let at = Math.min(index, this.log.lastIndex()); at > this.log.snapshotIndex; at--) {
-      const config = this.log.entryAt(at).config;
-      if (config !== undefined) return config;
-    }
-    return this.baseConfig;
+    const indexes = this.log.configIndexes(this.log.firstIndex(), index);
+    const last = indexes.at(-1);
+    return last === undefined ? this.baseConfig : (this.log.entryAt(last).config as RaftConfig);
   }
 
   // ---------------------------------------------------------------- reads

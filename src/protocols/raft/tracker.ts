@@ -3,6 +3,11 @@ import type { QuorumSystem, VoteResult } from '../../core/quorum.js';
 import { type RaftConfig, allMembers, isVoter, quorumOf } from './config.js';
 import { Progress } from './progress.js';
 
+function soleVoterOf(quorum: QuorumSystem): NodeId | undefined {
+  const [only] = quorum.voters;
+  return quorum.voters.length === 1 && quorum.isQuorum(new Set([only!])) ? only : undefined;
+}
+
 /**
  * The configuration in force, its quorum system, the leader's per-member progress and a
  * candidate's votes (etcd's tracker.ProgressTracker).
@@ -14,17 +19,21 @@ export class Tracker {
   private readonly granted = new Set<NodeId>();
   private readonly rejected = new Set<NodeId>();
 
+  private soleVoter: NodeId | undefined;
+
   constructor(
     config: RaftConfig,
     private readonly inflightMax: number,
   ) {
     this.config = config;
     this.quorum = quorumOf(config);
+    this.soleVoter = soleVoterOf(this.quorum);
   }
 
   setConfig(config: RaftConfig): void {
     this.config = config;
     this.quorum = quorumOf(config);
+    this.soleVoter = soleVoterOf(this.quorum);
   }
 
   /** Fresh progress for every member (a new leader): nothing known to match, probe from the end. */
@@ -54,6 +63,11 @@ export class Tracker {
     const acked = new Map<NodeId, number>();
     for (const [id, progress] of this.progress) acked.set(id, progress.match);
     return this.quorum.committedIndex(acked);
+  }
+
+  /** Whether `id` alone is a quorum (a one-voter cluster). */
+  isSoleQuorum(id: NodeId): boolean {
+    return this.soleVoter === id;
   }
 
   isVoter(id: NodeId): boolean {

@@ -3,6 +3,7 @@ import type { ProtocolDefinition, ProtocolMessage, ProtocolNode } from '../core/
 import { fixedLeaderDefinition } from '../protocols/fixed-leader/index.js';
 import { paxosDefinition } from '../protocols/paxos/definition.js';
 import { raftDefinition } from '../protocols/raft/definition.js';
+import { replicationDefinition } from '../protocols/replication/definition.js';
 
 /** A protocol definition with its message, record and node types erased, as the simulator holds it. */
 export type AnyProtocolDefinition = ProtocolDefinition<
@@ -19,6 +20,7 @@ export const PROTOCOLS: readonly AnyProtocolDefinition[] = [
   fixedLeaderDefinition,
   paxosDefinition,
   raftDefinition,
+  replicationDefinition,
 ];
 
 export function protocolNames(): string[] {

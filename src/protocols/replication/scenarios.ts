@@ -274,7 +274,12 @@ const preparedNoLostUpdate: Scenario = {
   steps: [
     ...concurrentIncSteps,
     { do: 'expect-response', id: 2, outcome: 'ok', result: { f: 'inc', value: 1 } },
-    { do: 'expect-response', id: 1, outcome: 'none' },
+    {
+      do: 'expect-response',
+      id: 1,
+      outcome: 'none',
+      say: 'X’s pre-read had the lower ballot and node 0 had already recorded Y’s, so X’s write was refused. X cannot know whether it landed anywhere, so it does not answer.',
+    },
     {
       do: 'request',
       node: 0,

@@ -70,7 +70,15 @@ export type RaftMessage<C> =
   | { readonly type: 'heartbeat-response'; readonly term: number; readonly readRound: number }
   | { readonly type: 'snapshot'; readonly term: number; readonly snapshot: RaftSnapshot }
   | { readonly type: 'timeout-now'; readonly term: number }
-  | { readonly type: 'propose'; readonly term: 0; readonly commands: readonly C[] }
+  | {
+      readonly type: 'propose';
+      readonly term: 0;
+      /** The term of the leader it is meant for: a copy that reaches a later leader is dropped. */
+      readonly leaderTerm: number;
+      /** Unique per sender, so the leader appends a duplicated message only once. */
+      readonly batchId: number;
+      readonly commands: readonly C[];
+    }
   | { readonly type: 'read-index'; readonly term: 0; readonly readIds: readonly number[] }
   | {
       readonly type: 'read-index-response';

@@ -92,6 +92,23 @@ describe('replication machinery', () => {
     expect(network.commands(2)).toEqual(['a', 'b']);
   });
 
+  it('a duplicated forward is appended once, and a copy reaching a later leader is dropped', () => {
+    const network = new RaftNetwork(3, { options: noPreVote });
+    network.elect(1);
+    network.node(2).propose('once');
+    network.drain(2);
+    const [forward] = network.take((envelope) => envelope.message.type === 'propose');
+    network.deliver(forward!);
+    network.deliver(forward!);
+    network.deliverAll();
+    network.elect(3);
+    network.deliver(forward!);
+    network.deliverAll();
+    network.tick(3, network.node(3).options.heartbeatTicks);
+    network.deliverAll();
+    expect(network.commands(2)).toEqual(['once']);
+  });
+
   it('ready() drains everything: a quiet node has nothing ready', () => {
     const network = new RaftNetwork(3, { options: noPreVote });
     network.elect(1);

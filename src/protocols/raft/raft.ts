@@ -35,6 +35,9 @@ type CampaignKind = 'pre-vote' | 'election' | 'transfer';
 type Message<C> = RaftMessage<C>;
 type Of<C, T extends Message<C>['type']> = Extract<Message<C>, { type: T }>;
 
+/** Forwarded batches a leader remembers per sender to drop duplicates. */
+const FORWARDS_REMEMBERED_MAX = 4096;
+
 type EntryPayload<C> = Omit<RaftEntry<C>, 'index' | 'term'>;
 
 /** An entry at its place in the log (no object spread: this is the proposal hot path). */
@@ -87,6 +90,10 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
   /** Leader: reads that arrived before the first commit of this term (§6.4: wait for it). */
   private readsAwaitingCommit: ReadRequest[] = [];
   private forwardCommands: C[] = [];
+  /** The id of the last forwarded batch; starts at random so a restarted node does not reuse ids. */
+  private forwardBatchId: number;
+  /** Leader: forwarded batches appended this term, per sender (the network may duplicate them). */
+  private readonly forwardsSeen = new Map<NodeId, Set<number>>();
   private forwardReadIds: number[] = [];
   private broadcastPending = false;
 
@@ -104,6 +111,7 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     this.variant = context.variant;
     this.options = this.variantOptions(parseRaftOptions(context.options));
     this.rng = context.rng;
+    this.forwardBatchId = context.rng.split('forward-batch').int(0, 2 ** 40);
     this.baseConfig = this.options.join ? EMPTY_CONFIG : initialConfig(context.members);
     this.tracker = new Tracker(this.baseConfig, this.options.maxInflightMessages);
     this.readOnly = new ReadOnlyRounds(this.options.pendingMax);
@@ -274,6 +282,7 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     this.readOnly.clear();
     this.readsAwaitingCommit = [];
     this.lastHeardTick.clear();
+    this.forwardsSeen.clear();
   }
 
   becomeFollower(term: number, lead: NodeId | undefined): void {
@@ -438,10 +447,25 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     if (this.role !== 'leader') return; // forwarded once only: a stale hint is the client's problem
     if (message.type === 'propose') {
       if (this.leadTransferee !== undefined || message.commands.length === 0) return;
+      if (message.leaderTerm !== this.term || !this.firstSightOfBatch(from, message.batchId))
+        return;
       this.appendEntries(message.commands.map((command) => ({ command })));
     } else {
       this.onReadRequests(message.readIds.map((readId) => ({ readId, origin: from })));
     }
+  }
+
+  /**
+   * A duplicated forward must not append its commands twice (each would be applied). Within a
+   * term, remember the batches seen (bounded); across terms, `leaderTerm` already filters copies.
+   */
+  private firstSightOfBatch(from: NodeId, batchId: number): boolean {
+    let seen = this.forwardsSeen.get(from);
+    if (seen === undefined) this.forwardsSeen.set(from, (seen = new Set()));
+    if (seen.has(batchId)) return false;
+    seen.add(batchId);
+    if (seen.size > FORWARDS_REMEMBERED_MAX) seen.delete(seen.values().next().value as number);
+    return true;
   }
 
   private stepLeader(from: NodeId, message: Message<C>): void {
@@ -882,7 +906,13 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     this.broadcastPending = false;
     if (this.lead !== undefined && this.lead !== this.id) {
       if (this.forwardCommands.length > 0)
-        this.send(this.lead, { type: 'propose', term: 0, commands: this.forwardCommands });
+        this.send(this.lead, {
+          type: 'propose',
+          term: 0,
+          leaderTerm: this.term,
+          batchId: ++this.forwardBatchId,
+          commands: this.forwardCommands,
+        });
       if (this.forwardReadIds.length > 0)
         this.send(this.lead, { type: 'read-index', term: 0, readIds: this.forwardReadIds });
     }

@@ -9,9 +9,21 @@ function raftConfig(input: Omit<SimConfigInput, 'protocol'>): SimConfig {
   return resolveSimConfig({ ...input, protocol: 'raft' });
 }
 
-/** Crashes, restarts, partitions, an isolated leader and pauses, one after another, all run long. */
+/**
+ * Crashes, restarts, partitions (also bridged and one-way), an isolated leader, pauses and message
+ * storms (loss, duplication, reordering), all run long.
+ */
 const NEMESIS = {
-  generators: ['kill', 'restart', 'partition', 'isolate-leader', 'pause'],
+  generators: [
+    'kill',
+    'restart',
+    'partition',
+    'isolate-leader',
+    'pause',
+    'bridge',
+    'one-way',
+    'storm',
+  ],
   startUs: 100_000,
   quietUs: 300_000,
   intervalUsMin: 50_000,

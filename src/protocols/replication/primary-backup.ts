@@ -6,7 +6,6 @@ import type {
   NodeContext,
   NodeInspection,
   ProtocolNode,
-  Ready,
 } from '../../core/protocol.js';
 import { backupAcksRequired, shipsImmediately } from './ack-rule.js';
 import { type EntryId, EntryLog, applyWrites } from './entry-log.js';
@@ -18,7 +17,7 @@ import type {
   ReplicationRecord,
 } from './messages.js';
 import type { PrimaryBackupVariant, ReplicationOptions } from './options.js';
-import { Outbox } from './outbox.js';
+import { ReplicaBase } from './replica-base.js';
 
 /** What the primary knows of one backup in its view. */
 interface BackupProgress {
@@ -41,10 +40,10 @@ interface PendingWrite {
  * from its own state, which is why a primary that lost its place (or a new one that lacks a write)
  * answers wrongly.
  */
-export class PrimaryBackupNode implements ProtocolNode<ReplicationMessage, ReplicationRecord> {
-  readonly id: NodeId;
-  private readonly members: readonly NodeId[];
-  private readonly out: Outbox<ReplicationMessage, ReplicationRecord>;
+export class PrimaryBackupNode
+  extends ReplicaBase
+  implements ProtocolNode<ReplicationMessage, ReplicationRecord>
+{
   private readonly timer: FailoverTimer;
   private readonly log = new EntryLog();
   private view = 0;
@@ -62,10 +61,7 @@ export class PrimaryBackupNode implements ProtocolNode<ReplicationMessage, Repli
     private readonly variant: PrimaryBackupVariant,
     private readonly options: ReplicationOptions,
   ) {
-    this.id = context.id;
-    this.members = [...context.members].sort((a, b) => a - b);
-    assert(this.members.includes(this.id), `node ${this.id} is not a member`);
-    this.out = new Outbox(this.id);
+    super(context);
     this.timer = new FailoverTimer(options.failoverTicks);
     this.restore(context.restored);
     // On first boot every replica starts with the same (empty) log; after a restart nobody knows.
@@ -151,14 +147,6 @@ export class PrimaryBackupNode implements ProtocolNode<ReplicationMessage, Repli
       for (const [backup, progress] of this.backups)
         if (progress.installed)
           this.out.send(backup, { type: 'replicate', view: this.view, entries: [entry] });
-  }
-
-  hasReady(): boolean {
-    return this.out.hasReady();
-  }
-
-  ready(): Ready<ReplicationMessage, ReplicationRecord> {
-    return this.out.drain();
   }
 
   inspect(): NodeInspection {

@@ -7,7 +7,6 @@ import type {
   NodeContext,
   NodeInspection,
   ProtocolNode,
-  Ready,
 } from '../../core/protocol.js';
 import { majority } from '../../core/quorum.js';
 import type { Rng } from '../../core/rng.js';
@@ -19,7 +18,7 @@ import type {
   ReplicationRecord,
 } from './messages.js';
 import type { QuorumVariant, ReplicationOptions } from './options.js';
-import { Outbox } from './outbox.js';
+import { ReplicaBase } from './replica-base.js';
 import { type ReadReply, decideCurrent, nextCopy } from './read-decision.js';
 import { RegisterStore } from './register-store.js';
 
@@ -68,10 +67,10 @@ function singleKeyState(key: string, value: string | null): Map<string, string> 
  * read fixes what it returned on a majority: phase 2 of Paxos). Messages to itself are handled
  * in place.
  */
-export class QuorumNode implements ProtocolNode<ReplicationMessage, ReplicationRecord> {
-  readonly id: NodeId;
-  private readonly members: readonly NodeId[];
-  private readonly out: Outbox<ReplicationMessage, ReplicationRecord>;
+export class QuorumNode
+  extends ReplicaBase
+  implements ProtocolNode<ReplicationMessage, ReplicationRecord>
+{
   private readonly rng: Rng;
   private readonly store: RegisterStore;
   private readonly operations = new Map<string, Operation>();
@@ -84,10 +83,7 @@ export class QuorumNode implements ProtocolNode<ReplicationMessage, ReplicationR
     private readonly variant: QuorumVariant,
     private readonly options: ReplicationOptions,
   ) {
-    this.id = context.id;
-    this.members = [...context.members].sort((a, b) => a - b);
-    assert(this.members.includes(this.id), `node ${this.id} is not a member`);
-    this.out = new Outbox(this.id);
+    super(context);
     this.rng = context.rng;
     this.store = new RegisterStore(variant);
     for (const record of context.restored) this.store.restore(record);
@@ -161,14 +157,6 @@ export class QuorumNode implements ProtocolNode<ReplicationMessage, ReplicationR
       ageTicks: 0,
       backoffTicks: 0,
     });
-  }
-
-  hasReady(): boolean {
-    return this.out.hasReady();
-  }
-
-  ready(): Ready<ReplicationMessage, ReplicationRecord> {
-    return this.out.drain();
   }
 
   inspect(): NodeInspection {

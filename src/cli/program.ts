@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SynodError } from '../core/errors.js';
 import { EXIT, type CliIo } from './io.js';
+import { registerCheckCommand } from './check-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerSimCommand } from './sim-command.js';
 import { registerVariantsCommand } from './variants-command.js';
@@ -18,6 +19,7 @@ export function createProgram(io: CliIo): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
     .exitOverride();
+  registerCheckCommand(program, io);
   registerDemoCommand(program, io);
   registerSimCommand(program, io);
   registerVariantsCommand(program, io);

@@ -146,8 +146,12 @@ describe('membership changes', () => {
     expect(network.node(leader).proposeConfigChange({ voters })).toBeUndefined();
     runUntil(network, () => network.node(leader).role !== 'leader');
     expect(network.node(leader).tracker.config).toMatchObject({ voters, outgoing: [] });
+    const appendsFromOld = () =>
+      network.sent.filter((e) => e.from === leader && e.message.type === 'append').length;
+    const appendsAtStepDown = appendsFromOld();
     const next = stableLeader(network, voters);
     expect(voters).toContain(next);
+    expect(appendsFromOld()).toBe(appendsAtStepDown); // the removed leader stopped replicating
     network.propose(next, 'after');
     runUntil(network, () => voters.every((id) => network.commands(id).includes('after')));
     expect(network.commands(joiner)).toEqual(['before', 'after']);

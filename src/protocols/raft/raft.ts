@@ -601,6 +601,8 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
    * `next` advances optimistically (pipelining) within the in-flight window.
    */
   private sendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+    // A leader that just stepped down (removed by a config change) must not keep replicating.
+    if (this.role !== 'leader') return false;
     const progress = this.tracker.progress.get(to);
     if (progress === undefined || to === this.id || progress.isPaused()) return false;
     const prevIndex = progress.next - 1;

@@ -109,6 +109,37 @@ describe('replication machinery', () => {
     expect(network.commands(2)).toEqual(['once']);
   });
 
+  it('a single-node cluster elects itself on its first timeout and commits alone', () => {
+    const network = new RaftNetwork(1);
+    const node = network.node(1);
+    network.tick(1, node.electionTimeoutTicks());
+    expect(node.role).toBe('leader');
+    network.propose(1, 'solo');
+    expect(network.commands(1)).toEqual(['solo']);
+  });
+
+  it('inspect() shows role, term, leader, log, commit and the leader’s progress', () => {
+    const network = new RaftNetwork(3, { options: noPreVote });
+    network.elect(1);
+    network.propose(1, 'x');
+    network.deliverAll();
+    const inspection = network.node(1).inspect();
+    expect(inspection).toMatchObject({
+      role: 'leader',
+      epoch: { name: 'term', value: 1 },
+      leader: 1,
+    });
+    expect(inspection.state).toMatchObject({
+      log: [
+        { index: 1, term: 1 },
+        { index: 2, term: 1 },
+      ],
+      commitIndex: 2,
+      lastApplied: 2,
+      progress: { 2: { match: 2, state: 'replicate' } },
+    });
+  });
+
   it('ready() drains everything: a quiet node has nothing ready', () => {
     const network = new RaftNetwork(3, { options: noPreVote });
     network.elect(1);

@@ -248,6 +248,26 @@ describe('§5.3 log replication', () => {
     }
   });
 
+  it('a follower persists appended entries in the same ready batch as the acknowledgment', () => {
+    const network = new RaftNetwork(3);
+    const node = network.node(2);
+    node.step(1, append(1, 0, 0, [1, 1]));
+    const ready = node.ready();
+    expect(ready.sync).toBe(true);
+    const records = ready.persist.flatMap((op) => op.records);
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        type: 'entries',
+        entries: [expect.objectContaining({ index: 1 }), expect.objectContaining({ index: 2 })],
+      }),
+    );
+    expect(ready.messages[0]!.message).toMatchObject({
+      type: 'append-response',
+      index: 2,
+      reject: false,
+    });
+  });
+
   it('a follower truncates only at a real conflict: a stale append never removes later entries', () => {
     const network = new RaftNetwork(3);
     network.setLog(2, [1, 2, 2], 2);

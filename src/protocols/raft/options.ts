@@ -38,7 +38,7 @@ export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
   leaseMarginTicks: 2,
   pendingMax: 4096,
   join: false,
-  snapshotEveryEntries: 0,
+  snapshotEveryEntries: 1000,
 };
 
 type Rule = (value: unknown) => boolean;

@@ -1,5 +1,6 @@
 import { assert } from '../core/assert.js';
 import type { SearchBudget } from './budget.js';
+import { SearchMemo } from './memo.js';
 import type { Model } from './models.js';
 
 /** An operation as the search sees it: its prepared form and its interval in real-time order. */
@@ -72,7 +73,7 @@ function runSearch<State, Prepared>(
   if (required === 0) return { kind: 'linearizable', order: [] };
 
   const linearized = new Fingerprint(count);
-  const seen = new Set<string>();
+  const memo = new SearchMemo();
   const stackEntries = new Int32Array(count);
   /** Whether the frame was a forced move (a legal read-only operation): no alternative to try. */
   const stackForced = new Uint8Array(count);
@@ -89,12 +90,10 @@ function runSearch<State, Prepared>(
     const next = model.step(state, (operations[op] as SearchOperation<Prepared>).prepared);
     if (next === undefined) return false;
     linearized.toggle(op);
-    const memoKey = `${linearized.text()}|${model.key(next)}`;
-    if (seen.has(memoKey)) {
+    if (!linearized.addTo(memo, model.key(next))) {
       linearized.toggle(op);
       return false;
     }
-    seen.add(memoKey);
     stackEntries[depth] = call;
     stackForced[depth] = forced ? 1 : 0;
     stackUrgent[depth] = 0;
@@ -308,8 +307,9 @@ class Fingerprint {
     this.h3 ^= words[base + 3] as number;
   }
 
-  text(): string {
-    return `${this.h0},${this.h1},${this.h2},${this.h3}`;
+  /** Adds (this set, the state) to the memo; false if it was there already. */
+  addTo(memo: SearchMemo, stateKey: string): boolean {
+    return memo.add(this.h0, this.h1, this.h2, this.h3, stateKey);
   }
 }
 

@@ -145,6 +145,8 @@ function kvKeyUse(operations: readonly Operation[]): KvKeyUse {
 
 function createKvModel(operations: readonly Operation[]): Model<KvState, KvPrepared> {
   const use = kvKeyUse(operations);
+  // Reads return the state object they were given, so its key is asked for again and again.
+  const keys = new WeakMap<KvState, string>();
   const hasRange = operations.some((op) => op.f === 'range');
   return {
     name: 'kv',
@@ -159,7 +161,14 @@ function createKvModel(operations: readonly Operation[]): Model<KvState, KvPrepa
     },
     initial: () => new Map(),
     step: (state, op) => stepKv(state, op, use),
-    key: kvStateKey,
+    key: (state) => {
+      let key = keys.get(state);
+      if (key === undefined) {
+        key = kvStateKey(state);
+        keys.set(state, key);
+      }
+      return key;
+    },
     isReadOnly: (op) =>
       op.kind === 'read-list' ||
       (op.kind === 'op' &&

@@ -115,3 +115,33 @@ test('the checker agrees with the brute-force definition on small random histori
   expect(linearizable).toBeGreaterThan(runs / 10);
   expect(linearizable).toBeLessThan(runs - runs / 10);
 });
+
+test('the checker agrees with brute force on small concurrent executions with one read changed', () => {
+  fc.assert(
+    fc.property(
+      seed,
+      fc.integer({ min: 2, max: 6 }),
+      fc.constantFrom('register' as const, 'kv' as const),
+      fc.nat(),
+      fc.integer({ min: 0, max: 4 }),
+      (value, processes, kind, which, replacement) => {
+        const history = generateLinearizableHistory({
+          seed: value,
+          operations: 9,
+          processes,
+          kind,
+          keys: ['x'],
+          infoProbability: 0.15,
+        });
+        const changed =
+          corruptRead(history, which, kind === 'kv' ? String(replacement) : replacement) ?? history;
+        const model = kind === 'kv' ? 'kv' : 'cas-register';
+        const expected = isLinearizableByBruteForce(changed, model);
+        expect(checkHistory(changed, { model }).verdict).toBe(
+          expected ? 'linearizable' : 'not linearizable',
+        );
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});

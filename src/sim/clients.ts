@@ -104,7 +104,8 @@ export class Clients {
 
   wake(slot: number): void {
     const client = this.processes[slot];
-    assert(client !== undefined && client.pending === undefined, `bad wake of client ${slot}`);
+    if (!(client !== undefined && client.pending === undefined))
+      assert(false, `bad wake of client ${slot}`);
     if (this.config.operationsMax > 0 && this.issued >= this.config.operationsMax) return;
     this.issued++;
     const op = this.nextOp(client);
@@ -204,7 +205,7 @@ export class Clients {
     leaderHint?: NodeId,
   ): void {
     const pending = client.pending;
-    assert(pending !== undefined, `client ${client.slot} finished twice`);
+    if (!(pending !== undefined)) assert(false, `client ${client.slot} finished twice`);
     client.pending = undefined;
     this.waiting.delete(pending.requestId);
     const type = this.record(client.process, outcome, pending.op, pending.invokeIndex, result);

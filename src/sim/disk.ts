@@ -39,7 +39,8 @@ export class SimDisk {
 
   /** Completes an fsync that was started when `writtenOps` was `upToOps`. Returns ops made durable. */
   sync(upToOps: number): number {
-    assert(upToOps <= this.writtenOps, `fsync beyond the writes: ${upToOps} > ${this.writtenOps}`);
+    if (!(upToOps <= this.writtenOps))
+      assert(false, `fsync beyond the writes: ${upToOps} > ${this.writtenOps}`);
     let count = 0;
     while (this.syncedOps < upToOps) {
       const op = this.unsynced.shift();

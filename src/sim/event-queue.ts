@@ -23,9 +23,10 @@ export class EventQueue<E extends Scheduled> {
     return this.heap.length;
   }
 
-  /** Stamps `event.seq` and inserts it. */
+  /** Stamps `event.seq` and inserts it. (Hot-path asserts build their message only on failure.) */
   push(event: E): void {
-    assert(this.heap.length < this.sizeMax, `event queue full (${this.sizeMax} events)`);
+    if (!(this.heap.length < this.sizeMax))
+      assert(false, `event queue full (${this.sizeMax} events)`);
     event.seq = this.nextSeq++;
     const heap = this.heap;
     let index = heap.length;

@@ -152,11 +152,12 @@ export class NodeHost {
 
   /** Accepts an input now, or queues it while paused. Returns false when it was queued. */
   offer(input: BacklogInput): boolean {
-    assert(this.status !== 'crashed', `input offered to crashed node ${this.id}`);
+    if (!(this.status !== 'crashed')) assert(false, `input offered to crashed node ${this.id}`);
     if (this.status === 'paused') {
       if (input.kind === 'tick') this.tickMissed = true;
       else {
-        assert(this.backlog.length < this.backlogMax, `backlog of node ${this.id} is full`);
+        if (!(this.backlog.length < this.backlogMax))
+          assert(false, `backlog of node ${this.id} is full`);
         this.backlog.push(input);
       }
       return false;
@@ -173,7 +174,8 @@ export class NodeHost {
 
   completeFsync(fsyncId: number): void {
     const fsync = this.fsyncs[0];
-    assert(fsync !== undefined && fsync.id === fsyncId, `fsync ${fsyncId} completed out of order`);
+    if (!(fsync !== undefined && fsync.id === fsyncId))
+      assert(false, `fsync ${fsyncId} completed out of order`);
     this.fsyncs.shift();
     this.env.onSync(this.id, this.disk.sync(fsync.upToOps));
     if (fsync.messages.length > 0) this.env.send(fsync.messages);
@@ -185,7 +187,7 @@ export class NodeHost {
     if (input.kind === 'deliver') node.step(input.from, input.message);
     else if (input.kind === 'tick') node.tick();
     else {
-      assert(node.request !== undefined, `node ${this.id} takes no client requests`);
+      if (!(node.request !== undefined)) assert(false, `node ${this.id} takes no client requests`);
       node.request(input.request);
     }
     this.drain();
@@ -195,7 +197,8 @@ export class NodeHost {
     const node = this.node!;
     let batches = 0;
     while (node.hasReady()) {
-      assert(++batches <= BATCHES_PER_INPUT_MAX, `node ${this.id} never runs out of ready batches`);
+      if (!(++batches <= BATCHES_PER_INPUT_MAX))
+        assert(false, `node ${this.id} never runs out of ready batches`);
       this.release(node.ready());
     }
   }

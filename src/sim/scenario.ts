@@ -25,7 +25,7 @@ import {
   type TimedAction,
   isNemesisName,
 } from './nemesis.js';
-import { findProtocol, protocolNames } from './registry.js';
+import { type AnyProtocolDefinition, findProtocol, protocolNames } from './registry.js';
 
 /** Virtual time beyond this is refused: about 11.6 days, far more than any run needs. */
 const TIME_US_MAX = 1e12;
@@ -172,12 +172,18 @@ const TOP_LEVEL_FIELDS = [
  * protocol has one. Throws a `SynodError` with code `BAD_SCENARIO` that lists each bad field by its
  * path; never anything else for bad input.
  */
-export function resolveSimConfig(input: unknown, source = 'scenario'): SimConfig {
+export function resolveSimConfig(
+  input: unknown,
+  source = 'scenario',
+  /** A protocol outside the registry (benchmarks, test fixtures); `input.protocol` must name it. */
+  unregistered?: AnyProtocolDefinition,
+): SimConfig {
   const reader = new Reader();
   const top = reader.object(input, '', TOP_LEVEL_FIELDS);
   if (input === undefined) reader.fail('(top)', 'a configuration object is required');
-  const protocol = readProtocol(reader, top);
-  const definition = protocol === undefined ? undefined : findProtocol(protocol);
+  const known = unregistered === undefined ? protocolNames() : [unregistered.name];
+  const protocol = readProtocol(reader, top, known);
+  const definition = protocol === undefined ? undefined : (unregistered ?? findProtocol(protocol));
   const variant = reader.string(top, 'variant', '', 'default');
   if (definition !== undefined && !definition.variants.some((known) => known.name === variant))
     reader.fail(
@@ -245,17 +251,18 @@ export function parseScenario(text: string, source = 'scenario'): SimConfig {
   return resolveSimConfig(value, source);
 }
 
-function readProtocol(reader: Reader, top: Json | undefined): string | undefined {
+function readProtocol(
+  reader: Reader,
+  top: Json | undefined,
+  known: readonly string[],
+): string | undefined {
   const protocol = top?.protocol;
   if (protocol === undefined) {
-    reader.fail('protocol', `is required (one of ${protocolNames().join(', ')})`);
+    reader.fail('protocol', `is required (one of ${known.join(', ')})`);
     return undefined;
   }
-  if (typeof protocol !== 'string' || !protocolNames().includes(protocol)) {
-    reader.fail(
-      'protocol',
-      `must be one of ${protocolNames().join(', ')}, got ${describe(protocol)}`,
-    );
+  if (typeof protocol !== 'string' || !known.includes(protocol)) {
+    reader.fail('protocol', `must be one of ${known.join(', ')}, got ${describe(protocol)}`);
     return undefined;
   }
   return protocol;

@@ -1,6 +1,18 @@
 import { assert } from '../../core/assert.js';
 import type { RaftEntry } from './messages.js';
 
+/** JSON sizes of entries, computed once: entries are immutable. */
+const entrySizes = new WeakMap<object, number>();
+
+function entrySizeBytes(entry: RaftEntry<unknown>): number {
+  let size = entrySizes.get(entry);
+  if (size === undefined) {
+    size = JSON.stringify(entry).length;
+    entrySizes.set(entry, size);
+  }
+  return size;
+}
+
 /**
  * A node's Raft log: the entries after the last snapshot, the snapshot's index and term (the
  * "compacted" prefix), and the commit and apply positions. Pure bookkeeping; the node decides.
@@ -70,6 +82,21 @@ export class RaftLog<C> {
     if (from <= this.snapshotIndex) assert(false, `entries from ${from} are compacted`);
     const start = from - this.snapshotIndex - 1;
     return this.entries.slice(start, start + countMax);
+  }
+
+  /**
+   * Entries from `from` on, at most `countMax`, and stopping before `bytesMax` bytes of JSON
+   * (0: no byte limit) — but always at least one, so a large entry still moves.
+   */
+  sliceForMessage(from: number, countMax: number, bytesMax: number): RaftEntry<C>[] {
+    const entries = this.slice(from, countMax);
+    if (bytesMax <= 0) return entries;
+    let bytes = 0;
+    for (let position = 0; position < entries.length; position++) {
+      bytes += entrySizeBytes(entries[position]!);
+      if (bytes > bytesMax && position > 0) return entries.slice(0, position);
+    }
+    return entries;
   }
 
   /** Appends at the end, the leader's path. */

@@ -9,6 +9,8 @@ export interface RaftOptions {
   /** Unacknowledged appends per follower in replicate state (the pipelining window). */
   readonly maxInflightMessages: number;
   readonly maxEntriesPerMessage: number;
+  /** An append carries entries up to about this many bytes of JSON (at least one entry; 0: no limit). */
+  readonly maxBytesPerMessage: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
   /**
@@ -32,6 +34,7 @@ export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
   heartbeatTicks: 3,
   maxInflightMessages: 64,
   maxEntriesPerMessage: 64,
+  maxBytesPerMessage: 0,
   preVote: true,
   checkQuorum: true,
   readMode: 'read-index',
@@ -51,6 +54,7 @@ const RULES: Record<keyof RaftOptions, [Rule, string]> = {
   heartbeatTicks: [positiveInteger, 'a positive integer'],
   maxInflightMessages: [positiveInteger, 'a positive integer'],
   maxEntriesPerMessage: [positiveInteger, 'a positive integer'],
+  maxBytesPerMessage: [nonNegativeInteger, 'a non-negative integer'],
   preVote: [boolean, 'true or false'],
   checkQuorum: [boolean, 'true or false'],
   readMode: [(value) => value === 'read-index' || value === 'lease', '"read-index" or "lease"'],

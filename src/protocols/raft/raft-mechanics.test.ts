@@ -77,6 +77,20 @@ describe('replication machinery', () => {
     expect(sizes).toEqual([4, 4, 2]);
   });
 
+  it('maxBytesPerMessage cuts an append by size, yet a single large entry still goes', () => {
+    const network = new RaftNetwork(3, { options: { ...noPreVote, maxBytesPerMessage: 200 } });
+    network.elect(1);
+    network.queue = [];
+    const leader = network.node(1);
+    for (let index = 0; index < 4; index++) leader.propose('x'.repeat(60));
+    leader.propose('y'.repeat(500));
+    network.drain(1);
+    const sizes = network.queue
+      .filter((e) => e.to === 2 && e.message.type === 'append')
+      .map((e) => (e.message.type === 'append' ? e.message.entries.length : 0));
+    expect(sizes).toEqual([2, 2, 1]);
+  });
+
   it('a follower forwards proposals to the leader in one message, and refuses them when it knows no leader', () => {
     const network = new RaftNetwork(3, { options: noPreVote });
     expect(network.propose(2, 'early')).toBe(false);

@@ -610,7 +610,11 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     if (prevTerm === undefined) return this.sendSnapshot(to);
     const entries =
       progress.next <= this.log.lastIndex()
-        ? this.log.slice(progress.next, this.options.maxEntriesPerMessage)
+        ? this.log.sliceForMessage(
+            progress.next,
+            this.options.maxEntriesPerMessage,
+            this.options.maxBytesPerMessage,
+          )
         : [];
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.send(to, {

@@ -2,10 +2,15 @@
  * WAL throughput with group commit: appends/s and MB/s at 1, 16 and 256 concurrent writers, for
  * records of 100 B and 1 KiB, every append synced (fdatasync) before it resolves.
  *
+ * Then a snapshot of `--snapshot-records` records (default 1,000,000) of a 256-byte value each, the
+ * shape of the issue's 1M-key data set: time to write it (replace), time to load it back (what a
+ * restart costs before the node can serve), and the heap it takes.
+ *
  *   npm run build && node dist/bench/storage-bench.js [--seconds 3] [--dir /path/on/the/disk]
+ *     [--snapshot-records 1000000]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DurableStore } from '../src/storage/durable-store.js';
@@ -92,6 +97,43 @@ function format(result: Result): string {
   ].join('  ');
 }
 
+async function snapshotRun(base: string, recordCount: number): Promise<void> {
+  const dir = await mkdtemp(join(base, 'synod-snapshot-bench-'));
+  const value = 'v'.repeat(256);
+  const records = Array.from({ length: recordCount }, (_, index) => ({
+    key: `key-${index.toString().padStart(8, '0')}`,
+    value,
+    createRevision: index + 1,
+    modRevision: index + 1,
+    version: 1,
+  }));
+  let store = await DurableStore.open(dir);
+  await store.load();
+  let began = performance.now();
+  await store.apply([{ kind: 'replace', records }], true);
+  const writeSeconds = (performance.now() - began) / 1000;
+  await store.close();
+  records.length = 0;
+  globalThis.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  began = performance.now();
+  store = await DurableStore.open(dir);
+  const loaded = await store.load();
+  const loadSeconds = (performance.now() - began) / 1000;
+  globalThis.gc?.();
+  const heapMiB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+  const bytes =
+    loaded.report.snapshot === null ? 0 : (await stat(loaded.report.snapshot.file)).size;
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+  console.log(
+    `snapshot of ${loaded.records.length.toLocaleString('en-US')} records ` +
+      `(${(bytes / 2 ** 20).toFixed(0)} MiB): write ${writeSeconds.toFixed(2)} s, ` +
+      `load ${loadSeconds.toFixed(2)} s, heap after load +${heapMiB.toFixed(0)} MiB` +
+      (globalThis.gc === undefined ? ' (run with --expose-gc for a steadier heap figure)' : ''),
+  );
+}
+
 async function main(): Promise<void> {
   const seconds = Number(option('seconds', '3'));
   const base = option('dir', tmpdir());
@@ -107,6 +149,8 @@ async function main(): Promise<void> {
       console.log(format(await run(base, writers, recordBytes, seconds)));
     }
   }
+  const snapshotRecords = Number(option('snapshot-records', '1000000'));
+  if (snapshotRecords > 0) await snapshotRun(base, snapshotRecords);
 }
 
 await main();

@@ -58,6 +58,19 @@ describe('DurableStore', () => {
     ]);
   });
 
+  it('loads snapshots and segments of hundreds of thousands of records', async () => {
+    const dir = join(root, 'data');
+    const many = Array.from({ length: 300_000 }, (_, index) => index);
+    await withStore(dir, async (store) => {
+      await store.apply([{ kind: 'replace', records: many }], true);
+      await store.apply([{ kind: 'append', records: many }], true);
+    });
+    const records = await loadAll(dir);
+    expect(records.length).toBe(600_000);
+    expect(records[299_999]).toBe(299_999);
+    expect(records[599_999]).toBe(299_999);
+  });
+
   it('keeps appending to the recovered log across restarts', async () => {
     const dir = join(root, 'data');
     for (let run = 0; run < 3; run++) {
@@ -151,6 +164,26 @@ describe('DurableStore', () => {
     expect(await loadAll(dir, options)).toEqual(['snapshot-a', 'snapshot-b', 'after']);
     await withStore(dir, (store) => store.apply([{ kind: 'replace', records: [] }], true), options);
     expect(await loadAll(dir, options)).toEqual([]);
+  });
+
+  it('splits snapshot chunks to fit recordBytesMax, and refuses a record above it', async () => {
+    const dir = join(root, 'data');
+    const options = { recordBytesMax: 4096 };
+    const records = Array.from({ length: 50 }, (_, index) => ({ index, pad: 'q'.repeat(1000) }));
+    await withStore(
+      dir,
+      async (store) => {
+        await store.apply([{ kind: 'replace', records }], true);
+        expect(() =>
+          store.apply([{ kind: 'replace', records: [{ pad: 'q'.repeat(5000) }] }], true),
+        ).toThrow(/exceeds 4096/);
+        expect(() => store.apply([{ kind: 'replace', records: [1, undefined] }], true)).toThrow(
+          /not JSON-serializable/,
+        );
+      },
+      options,
+    );
+    expect(await loadAll(dir, options)).toEqual(records);
   });
 
   it('keeps the call order of ops across concurrent apply calls around a replace', async () => {

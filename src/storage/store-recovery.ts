@@ -78,12 +78,12 @@ export async function recoverStore(
   const snapshots = await listDirectory(fs, paths.snapshots, 'snap');
   const segments = await listDirectory(fs, paths.wal, 'wal');
   const newestSnapshot = snapshots.numbered.at(-1);
-  const records: unknown[] = [];
+  let records: unknown[] = [];
   let snapshotReport: RecoveryReport['snapshot'] = null;
   if (newestSnapshot !== undefined) {
     const file = join(paths.snapshots, sequenceName(newestSnapshot, 'snap'));
     const contents = await readSnapshotFile(fs, file, payloadBytesMax, paths.root);
-    records.push(...contents.records);
+    records = contents.records;
     snapshotReport = { file, records: contents.records.length };
   }
   const firstSegment = newestSnapshot ?? 1;
@@ -96,7 +96,8 @@ export async function recoverStore(
   for (const [index, sequence] of live.entries()) {
     const isLast = index === live.length - 1;
     const segment = await readSegment(fs, paths, sequence, isLast, payloadBytesMax);
-    records.push(...segment.records);
+    // A loop, not push(...): spreading hundreds of thousands of arguments overflows the stack.
+    for (const record of segment.records) records.push(record);
     segmentReports.push({
       file: segment.file,
       records: segment.records.length,

@@ -142,8 +142,6 @@ export class NodeHost {
     if (this.tickMissed) backlog.push({ kind: 'tick' });
     this.tickMissed = false;
     for (const input of backlog) {
-      // A backlog input may crash nothing, but keep the check: inputs run only on a live node.
-      if (this.status !== 'up') break;
       onInput(input);
       this.apply(input);
     }

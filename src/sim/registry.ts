@@ -1,7 +1,7 @@
 import { SynodError } from '../core/errors.js';
 import type { ProtocolDefinition, ProtocolMessage, ProtocolNode } from '../core/protocol.js';
 import { fixedLeaderDefinition } from '../protocols/fixed-leader/index.js';
-import { paxosDefinition } from '../protocols/paxos/definition.js';
+import { paxosDefinition, paxosStoreDefinition } from '../protocols/paxos/definition.js';
 import { raftDefinition } from '../protocols/raft/definition.js';
 import { replicationDefinition } from '../protocols/replication/definition.js';
 
@@ -19,6 +19,7 @@ export type AnyProtocolDefinition = ProtocolDefinition<
 export const PROTOCOLS: readonly AnyProtocolDefinition[] = [
   fixedLeaderDefinition,
   paxosDefinition,
+  paxosStoreDefinition,
   raftDefinition,
   replicationDefinition,
 ];

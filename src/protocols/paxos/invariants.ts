@@ -15,6 +15,8 @@ export interface PaxosCheckable {
   learnedEntries(): readonly (readonly [number, PaxosValue])[];
   /** Values this node has proposed (its own values, never adopted ones). */
   proposedValues(): readonly PaxosValue[];
+  /** Grows whenever the node's durable state changes (every persisted record): unchanged means skip. */
+  stateVersion(): number;
 }
 
 /** Votes for one (instance, ballot, value). */
@@ -43,6 +45,17 @@ export class PaxosInvariantChecker implements InvariantChecker<PaxosCheckable> {
   private readonly tallies = new Map<string, Tally>();
   private readonly chosen = new Map<number, Map<string, { value: PaxosValue; ballot: Ballot }>>();
   private readonly proposed = new Set<string>();
+  /**
+   * What the checker already saw of each node object (a restarted node is a new object): the
+   * accepted proposal per instance, by reference (acceptor states are immutable, so an unchanged
+   * reference is an unchanged state), and the instances whose learned value was checked. This
+   * keeps a check after every simulator event proportional to what changed, not to history.
+   */
+  private readonly seenAccepted = new WeakMap<PaxosCheckable, Map<number, AcceptedProposal>>();
+  private readonly seenLearned = new WeakMap<PaxosCheckable, Set<number>>();
+  private readonly quorums = new Map<string, ThresholdQuorum>();
+  private readonly changedInstances = new Set<number>();
+  private readonly seenVersion = new WeakMap<PaxosCheckable, number>();
 
   constructor(private readonly variant: PaxosVariant) {}
 
@@ -50,8 +63,14 @@ export class PaxosInvariantChecker implements InvariantChecker<PaxosCheckable> {
     for (const { node } of view.nodes)
       if (node !== undefined)
         for (const value of node.proposedValues()) this.proposed.add(valueKey(value));
-    for (const { id, node } of view.nodes) if (node !== undefined) this.tallyAccepts(id, node);
-    return this.checkChosen() ?? this.checkLearned(view);
+    const changed = view.nodes.filter(
+      ({ node }) => node !== undefined && this.seenVersion.get(node) !== node.stateVersion(),
+    );
+    for (const { id, node } of changed) if (node !== undefined) this.tallyAccepts(id, node);
+    const broken = this.checkChosen() ?? this.checkLearned(changed);
+    for (const { node } of changed)
+      if (node !== undefined) this.seenVersion.set(node, node.stateVersion());
+    return broken;
   }
 
   /** Every value chosen so far, by instance. */
@@ -59,37 +78,60 @@ export class PaxosInvariantChecker implements InvariantChecker<PaxosCheckable> {
     return [...(this.chosen.get(instance)?.values() ?? [])].map((entry) => entry.value);
   }
 
+  private quorumFor(acceptors: readonly NodeId[]): ThresholdQuorum {
+    const key = acceptors.join(',');
+    let quorum = this.quorums.get(key);
+    if (quorum === undefined) {
+      quorum = new ThresholdQuorum(acceptors, quorumSizeFor(this.variant, acceptors.length));
+      this.quorums.set(key, quorum);
+    }
+    return quorum;
+  }
+
   private tallyAccepts(id: NodeId, node: PaxosCheckable): void {
-    const quorum = new ThresholdQuorum(
-      node.acceptors,
-      quorumSizeFor(this.variant, node.acceptors.length),
-    );
+    let seen = this.seenAccepted.get(node);
+    if (seen === undefined) {
+      seen = new Map();
+      this.seenAccepted.set(node, seen);
+    }
     for (const [instance, accepted] of node.acceptedEntries()) {
-      if (accepted === null) continue;
-      const key = `${instance}|${formatBallot(accepted.ballot)}|${valueKey(accepted.value)}`;
-      let tally = this.tallies.get(key);
-      if (tally === undefined) {
-        if (this.tallies.size >= TALLIES_MAX)
-          throw new Error('paxos checker: too many ballots to remember');
-        tally = { instance, ballot: accepted.ballot, value: accepted.value, acceptors: new Set() };
-        this.tallies.set(key, tally);
-      }
-      if (tally.acceptors.has(id)) continue;
-      tally.acceptors.add(id);
-      if (!quorum.isQuorum(tally.acceptors)) continue;
-      let values = this.chosen.get(instance);
-      if (values === undefined) {
-        values = new Map();
-        this.chosen.set(instance, values);
-      }
-      if (!values.has(valueKey(tally.value)))
-        values.set(valueKey(tally.value), { value: tally.value, ballot: tally.ballot });
+      if (accepted === null || seen.get(instance) === accepted) continue;
+      seen.set(instance, accepted);
+      this.tally(id, instance, accepted, this.quorumFor(node.acceptors));
     }
   }
 
+  private tally(
+    id: NodeId,
+    instance: number,
+    accepted: AcceptedProposal,
+    quorum: ThresholdQuorum,
+  ): void {
+    const key = `${instance}|${formatBallot(accepted.ballot)}|${valueKey(accepted.value)}`;
+    let tally = this.tallies.get(key);
+    if (tally === undefined) {
+      if (this.tallies.size >= TALLIES_MAX)
+        throw new Error('paxos checker: too many ballots to remember');
+      tally = { instance, ballot: accepted.ballot, value: accepted.value, acceptors: new Set() };
+      this.tallies.set(key, tally);
+    }
+    if (tally.acceptors.has(id)) return;
+    tally.acceptors.add(id);
+    if (!quorum.isQuorum(tally.acceptors)) return;
+    let values = this.chosen.get(instance);
+    if (values === undefined) {
+      values = new Map();
+      this.chosen.set(instance, values);
+    }
+    const valueText = valueKey(tally.value);
+    if (values.has(valueText)) return;
+    values.set(valueText, { value: tally.value, ballot: tally.ballot });
+    this.changedInstances.add(instance);
+  }
+
   private checkChosen(): InvariantViolation | undefined {
-    for (const [instance, values] of this.chosen) {
-      const entries = [...values.values()];
+    for (const instance of this.changedInstances) {
+      const entries = [...(this.chosen.get(instance)?.values() ?? [])];
       if (entries.length > 1)
         return {
           invariant: 'agreement',
@@ -104,19 +146,29 @@ export class PaxosInvariantChecker implements InvariantChecker<PaxosCheckable> {
             message: `instance ${instance}: ${valueKey(entry.value)} was chosen but never proposed`,
           };
     }
+    this.changedInstances.clear();
     return undefined;
   }
 
-  private checkLearned(view: ClusterView<PaxosCheckable>): InvariantViolation | undefined {
-    for (const { id, node } of view.nodes) {
+  private checkLearned(
+    nodes: readonly { readonly id: NodeId; readonly node: PaxosCheckable | undefined }[],
+  ): InvariantViolation | undefined {
+    for (const { id, node } of nodes) {
       if (node === undefined) continue;
+      let checked = this.seenLearned.get(node);
+      if (checked === undefined) {
+        checked = new Set();
+        this.seenLearned.set(node, checked);
+      }
       for (const [instance, value] of node.learnedEntries()) {
-        if (this.chosen.get(instance)?.has(valueKey(value)) === true) continue;
-        return {
-          invariant: 'learned-only-chosen',
-          message: `node ${id} learned ${valueKey(value)} in instance ${instance}, which is not chosen`,
-          nodes: [id],
-        };
+        if (checked.has(instance)) continue;
+        if (this.chosen.get(instance)?.has(valueKey(value)) !== true)
+          return {
+            invariant: 'learned-only-chosen',
+            message: `node ${id} learned ${valueKey(value)} in instance ${instance}, which is not chosen`,
+            nodes: [id],
+          };
+        checked.add(instance);
       }
     }
     return undefined;

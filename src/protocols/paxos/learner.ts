@@ -41,7 +41,7 @@ export class Learner {
   }
 
   entries(): [number, PaxosValue][] {
-    return [...this.learnedValues.entries()].sort(([a], [b]) => a - b);
+    return [...this.learnedValues.entries()];
   }
 
   /** An acceptor accepted `value` in `ballot`; returns the value when this makes it learned. */

@@ -54,6 +54,8 @@ export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord>, Paxos
   private batch: Ready<PaxosMessage, PaxosRecord> = emptyReady();
   private readonly localInbox: { from: NodeId; message: PaxosMessage }[] = [];
   private readonly effects: Effects;
+  /** Counts persisted records: the invariant checker skips a node whose count did not move. */
+  private persistedRecords = 0;
 
   constructor(private readonly context: NodeContext<PaxosRecord>) {
     assert(isPaxosVariant(context.variant), `unknown paxos variant "${context.variant}"`);
@@ -70,7 +72,10 @@ export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord>, Paxos
     );
     this.effects = {
       send: (to, message) => this.send(to, message),
-      persist: (record) => this.batch.persist.push({ kind: 'append', records: [record] }),
+      persist: (record) => {
+        this.persistedRecords++;
+        this.batch.persist.push({ kind: 'append', records: [record] });
+      },
       note: (kind, text, data) => this.batch.notes.push({ kind, text, data }),
     };
     this.acceptor = this.acceptors.includes(this.id) ? new Acceptor(this.id) : undefined;
@@ -157,6 +162,10 @@ export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord>, Paxos
     batch.sync = this.variant !== 'reply-before-persist';
     this.batch = emptyReady();
     return batch;
+  }
+
+  stateVersion(): number {
+    return this.persistedRecords;
   }
 
   acceptedEntries(): (readonly [number, AcceptedProposal | null])[] {

@@ -103,6 +103,8 @@ export class VersionedStoreNode implements ProtocolNode<PaxosMessage, PaxosRecor
   private batch: Ready<PaxosMessage, PaxosRecord> = emptyReady();
   private readonly localInbox: { from: NodeId; message: PaxosMessage }[] = [];
   private readonly effects: Effects;
+  /** Counts persisted records: the invariant checker skips a node whose count did not move. */
+  private persistedRecords = 0;
   private readonly backoffRng: Rng;
 
   constructor(private readonly context: NodeContext<PaxosRecord>) {
@@ -123,6 +125,7 @@ export class VersionedStoreNode implements ProtocolNode<PaxosMessage, PaxosRecor
       persist: (record) => {
         if (record.kind === 'proposer')
           this.highestRound = Math.max(this.highestRound, record.round);
+        this.persistedRecords++;
         this.batch.persist.push({ kind: 'append', records: [record] });
       },
       note: (kind, text, data) => this.batch.notes.push({ kind, text, data }),
@@ -169,6 +172,10 @@ export class VersionedStoreNode implements ProtocolNode<PaxosMessage, PaxosRecor
   /** The current version number: how many commands this node applied. */
   version(): number {
     return this.applied;
+  }
+
+  stateVersion(): number {
+    return this.persistedRecords;
   }
 
   acceptedEntries(): (readonly [number, AcceptedProposal | null])[] {

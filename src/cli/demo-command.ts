@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import {
   type RunResult,
   type SimConfig,
   type TraceEvent,
   findProtocol,
+  parseScenario,
   protocolNames,
   resolveSimConfig,
   runSimulation,
@@ -12,13 +16,18 @@ import { parseSeed } from './arguments.js';
 import { EXIT, type CliIo } from './io.js';
 import { formatTimeUs } from './sim-report.js';
 
-/** The protocol and the unsafe variant the demo shows, best first among those present. */
+/**
+ * The protocol the demo shows, best first among those present, and a scenario file (in the
+ * package's scenarios/ folder) under which its unsafe variant breaks quickly.
+ */
 const DEMO_CHOICES = [
-  { protocol: 'raft', unsafeVariant: 'commit-old-term' },
-  { protocol: 'fixed-leader', unsafeVariant: 'ack-before-sync' },
+  { protocol: 'raft', unsafeScenario: 'scenarios/raft-commit-old-term.json' },
+  { protocol: 'fixed-leader', unsafeScenario: 'scenarios/fixed-leader-ack-before-sync.json' },
 ] as const;
 
-const SEARCH_SEEDS_MAX = 2000;
+const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+const SEARCH_SEEDS_MAX = 1000;
 
 export function registerDemoCommand(program: Command, io: CliIo): void {
   program
@@ -51,12 +60,16 @@ export function runDemo(io: CliIo, seed: number): void {
   io.out(`${timeline.join('\n')}\n\n`);
   io.out(verdictLines(result));
 
-  io.out(
-    `\nNow the unsafe variant "${choice.unsafeVariant}" of ${choice.protocol} — ` +
-      `${definition.variants.find((variant) => variant.name === choice.unsafeVariant)?.description ?? ''}\n` +
-      `Searching seeds for a run where the checkers catch it…\n`,
+  const unsafeConfig = parseScenario(
+    readFileSync(join(PACKAGE_ROOT, choice.unsafeScenario), 'utf8'),
+    choice.unsafeScenario,
   );
-  const broken = findViolation({ ...config, variant: choice.unsafeVariant }, seed);
+  const variant = definition.variants.find((known) => known.name === unsafeConfig.variant);
+  io.out(
+    `\nNow the unsafe variant "${unsafeConfig.variant}" of ${choice.protocol}: ${variant?.description ?? ''}\n` +
+      `Searching seeds of ${choice.unsafeScenario} for a run where the checkers catch it…\n`,
+  );
+  const broken = findViolation(unsafeConfig, seed);
   if (broken === undefined) {
     io.out(
       `  no violation in seeds ${seed}..${seed + SEARCH_SEEDS_MAX - 1} (unexpected: the checkers should catch this variant).\n`,
@@ -65,8 +78,7 @@ export function runDemo(io: CliIo, seed: number): void {
   } else {
     io.out(verdictLines(broken));
     io.out(
-      `  replay it exactly: npx synod sim --protocol ${choice.protocol} --variant ${choice.unsafeVariant} ` +
-        `--nodes ${nodes} --nemesis partition,kill,restart --seed ${broken.seed} --trace violation.jsonl\n`,
+      `  replay it exactly: npx synod sim --scenario ${choice.unsafeScenario} --seed ${broken.seed} --trace violation.jsonl\n`,
     );
   }
   io.out(

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import {
   type RunResult,
@@ -14,6 +13,7 @@ import {
 } from '../sim/index.js';
 import { parseSeed } from './arguments.js';
 import { EXIT, type CliIo } from './io.js';
+import { packageRoot } from './package-root.js';
 import { formatTimeUs } from './sim-report.js';
 
 /**
@@ -24,8 +24,6 @@ const DEMO_CHOICES = [
   { protocol: 'raft', unsafeScenario: 'scenarios/raft-commit-old-term.json' },
   { protocol: 'fixed-leader', unsafeScenario: 'scenarios/fixed-leader-ack-before-sync.json' },
 ] as const;
-
-const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 const SEARCH_SEEDS_MAX = 1000;
 
@@ -61,7 +59,7 @@ export function runDemo(io: CliIo, seed: number): void {
   io.out(verdictLines(result));
 
   const unsafeConfig = parseScenario(
-    readFileSync(join(PACKAGE_ROOT, choice.unsafeScenario), 'utf8'),
+    readFileSync(join(packageRoot(), choice.unsafeScenario), 'utf8'),
     choice.unsafeScenario,
   );
   const variant = definition.variants.find((known) => known.name === unsafeConfig.variant);

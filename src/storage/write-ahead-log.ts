@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { assert } from '../core/assert.js';
 import { SynodError } from '../core/errors.js';
 import { encodeJsonFrames, FrameType } from './frame.js';
-import { sequenceName } from './layout.js';
+import { parseSequenceName, sequenceName } from './layout.js';
 import { segmentHeader } from './segment-header.js';
 import type { StorageFile, StorageFs } from './storage-fs.js';
 import { StorageErrorCode } from './storage-errors.js';
@@ -322,8 +322,8 @@ export class WriteAheadLog {
       removeSegmentsBefore: async (sequence) => {
         assert(sequence <= this.segment.sequence, 'cannot remove the open segment');
         for (const name of await this.fs.readdir(this.directory)) {
-          const match = /^([0-9a-f]{16})\.wal$/.exec(name);
-          if (match !== null && Number.parseInt(match[1] as string, 16) < sequence) {
+          const number = parseSequenceName(name, 'wal');
+          if (number !== undefined && number < sequence) {
             await this.fs.unlink(join(this.directory, name));
           }
         }

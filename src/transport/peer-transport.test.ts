@@ -240,6 +240,20 @@ describe('PeerTransport', () => {
     expect(b.received.map(({ message }) => message.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('does not send a message above frameBytesMax, and says so', async () => {
+    const a = await startNode(1, { limits: { ...fastLimits, frameBytesMax: 2048 } });
+    const b = await startNode(2);
+    a.transport.setPeer(2, b.address);
+    await eventually(() => a.transport.peerStates().get(2) === 'connected', 'connection');
+    expect(a.transport.send(2, { type: 'huge', text: 'h'.repeat(4096) })).toBe(false);
+    expect(a.transport.send(2, { type: 'small' })).toBe(true);
+    await eventually(() => b.received.length === 1, 'the small message');
+    expect(a.transport.stats().droppedTooLarge).toBe(1);
+    expect(a.log.some((line) => line.level === 'warn' && /exceeds/.test(line.message))).toBe(true);
+    expect(a.transport.send(7, { type: 'nobody' })).toBe(false);
+    expect(a.transport.stats().droppedUnknownPeer).toBe(1);
+  });
+
   it('keeps memory bounded when the peer stops reading', async () => {
     // A peer that completes the handshake and then never reads again.
     const stalled: Socket[] = [];

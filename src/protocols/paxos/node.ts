@@ -1,7 +1,7 @@
 import { assert, unreachable } from '../../core/assert.js';
 import { type Ballot, ZERO_BALLOT, formatBallot, maxBallot } from '../../core/ballot.js';
 import { US_PER_MS } from '../../core/clock.js';
-import type { NodeId } from '../../core/ids.js';
+import { type NodeId, isNodeId } from '../../core/ids.js';
 import type { NodeContext, NodeInspection, ProtocolNode, Ready } from '../../core/protocol.js';
 import { emptyReady } from '../../core/protocol.js';
 import { ThresholdQuorum } from '../../core/quorum.js';
@@ -108,6 +108,7 @@ export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord>, Paxos
 
   /** The value this node proposes when it is a proposer. */
   ownValue(): PaxosValue {
+    if (this.options.proposeSelf) return this.id;
     return this.options.values?.[String(this.id)] ?? `v${this.id}`;
   }
 
@@ -199,6 +200,7 @@ export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord>, Paxos
     return {
       role: roles.join('+'),
       epoch: { name: 'ballot', value: formatBallot(this.highestBallot()) },
+      ...(this.options.proposeSelf ? { leader: isNodeId(learned) ? learned : null } : {}),
       state: {
         ...(acceptorState === undefined
           ? {}

@@ -65,6 +65,11 @@ export interface PaxosOptions {
    * This keeps the simulator's faults meeting live rounds for the whole run. 0: never.
    */
   readonly reproposeEveryTicks: number;
+  /**
+   * Leader election by Paxos: each proposer proposes itself (its node id), and the chosen value is
+   * the leader (`inspect().leader`).
+   */
+  readonly proposeSelf: boolean;
   /** The value each proposer proposes, by node id; default `"v<id>"`. */
   readonly values: Readonly<Record<string, PaxosValue>> | undefined;
   readonly phaseTimeoutTicks: number;
@@ -83,6 +88,7 @@ export const DEFAULT_PAXOS_OPTIONS: PaxosOptions = {
   autoPropose: true,
   proposeDelayTicksMax: 10,
   reproposeEveryTicks: 50,
+  proposeSelf: false,
   values: undefined,
   phaseTimeoutTicks: 20,
   backoff: 'exponential',
@@ -139,6 +145,8 @@ export function parsePaxosOptions(raw: Readonly<Record<string, unknown>>): Paxos
   const d = DEFAULT_PAXOS_OPTIONS;
   if (raw.autoPropose !== undefined && typeof raw.autoPropose !== 'boolean')
     throw bad('autoPropose', 'true or false');
+  if (raw.proposeSelf !== undefined && typeof raw.proposeSelf !== 'boolean')
+    throw bad('proposeSelf', 'true or false');
   if (raw.values !== undefined && (typeof raw.values !== 'object' || raw.values === null))
     throw bad('values', 'an object from node id to value');
   const options: PaxosOptions = {
@@ -159,6 +167,7 @@ export function parsePaxosOptions(raw: Readonly<Record<string, unknown>>): Paxos
       'reproposeEveryTicks',
       d.reproposeEveryTicks,
     ),
+    proposeSelf: (raw.proposeSelf as boolean | undefined) ?? d.proposeSelf,
     values: raw.values as Readonly<Record<string, PaxosValue>> | undefined,
     phaseTimeoutTicks: positiveInt(raw.phaseTimeoutTicks, 'phaseTimeoutTicks', d.phaseTimeoutTicks),
     backoff: oneOf(raw.backoff, 'backoff', ['exponential', 'none'], d.backoff),

@@ -367,3 +367,18 @@ describe('kv', () => {
     expect((error as HistoryError).message).toBe('event 1: put needs a string value, got 5');
   });
 });
+
+test('a violation found just inside the step budget is still explained', () => {
+  const history: HistoryEvent[] = [
+    invoke(0, 'write', 1),
+    ok(0, 'write', 1),
+    invoke(1, 'write', 2),
+    invoke(2, 'read'),
+    ok(2, 'read', 3),
+    ok(1, 'write', 2),
+  ];
+  const { steps } = checkHistory(history, { model: 'register' });
+  const result = checkHistory(history, { model: 'register', maxSteps: steps });
+  expect(result.verdict).toBe('not linearizable');
+  expect(result.violation?.stuck).toMatchObject({ f: 'read', result: 3 });
+});

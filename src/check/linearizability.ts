@@ -1,5 +1,5 @@
 import { assert } from '../core/assert.js';
-import type { SearchBudget } from './budget.js';
+import { SearchBudget } from './budget.js';
 import { SearchMemo } from './memo.js';
 import type { Model } from './models.js';
 
@@ -47,11 +47,14 @@ export function searchLinearization<State, Prepared>(
   operations: readonly SearchOperation<Prepared>[],
   budget: SearchBudget,
 ): SearchOutcome<State> {
+  const stepsBefore = budget.steps;
   const first = runSearch(model, operations, budget, undefined);
   if (first.kind !== 'stuck') return first;
   // Recording the deepest prefix as the search goes would copy the stack again and again; the search
-  // is deterministic, so run it once more and stop there instead.
-  const replay = runSearch(model, operations, budget, first.deepest);
+  // is deterministic, so run it once more and stop there instead. The replay cannot take more steps
+  // than the first run did, so it has a budget of its own rather than what is left of the caller's.
+  const replayBudget = new SearchBudget(budget.steps - stepsBefore + 1, Infinity, () => 0);
+  const replay = runSearch(model, operations, replayBudget, first.deepest);
   assert(replay.kind === 'not linearizable', 'the replayed search must stop at the deepest prefix');
   return replay;
 }

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { assert, unreachable } from '../core/assert.js';
 import type { PersistOp } from '../core/protocol.js';
 import { DirectoryLock } from './directory-lock.js';
@@ -63,8 +63,10 @@ export class DurableStore<R = unknown> {
       queuedBytesMax: options.queuedBytesMax ?? DEFAULT_WAL_LIMITS.queuedBytesMax,
     };
     assert(limits.segmentBytesMax >= 4096, 'segmentBytesMax below 4 KiB');
-    const paths = dataDirectoryPaths(dataDir);
-    await fs.mkdir(paths.root);
+    const paths = dataDirectoryPaths(resolve(dataDir));
+    // The data directory's own entry must be durable too, or a crash soon after the first boot
+    // could lose the whole directory along with records already acknowledged.
+    await createDirectoryDurably(fs, dirname(paths.root), paths.root);
     const lock = await DirectoryLock.acquire(paths.lock, paths.root);
     try {
       await createDirectoryDurably(fs, paths.root, paths.wal);
@@ -192,9 +194,7 @@ export class DurableStore<R = unknown> {
 
 /** mkdir, then fsync the parent so the new directory's entry survives a crash. */
 async function createDirectoryDurably(fs: StorageFs, parent: string, path: string): Promise<void> {
-  const existing = await fs.readdir(parent);
-  const name = path.slice(parent.length + 1);
-  if (existing.includes(name)) return;
+  if ((await fs.readdir(parent)).includes(basename(path))) return;
   await fs.mkdir(path);
   await fs.syncDirectory(parent);
 }

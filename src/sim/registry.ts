@@ -2,6 +2,7 @@ import { SynodError } from '../core/errors.js';
 import type { ProtocolDefinition, ProtocolMessage, ProtocolNode } from '../core/protocol.js';
 import { fixedLeaderDefinition } from '../protocols/fixed-leader/index.js';
 import { paxosDefinition, paxosStoreDefinition } from '../protocols/paxos/definition.js';
+import { paxosLeaseDefinition } from '../protocols/paxos/lease.js';
 import { raftDefinition } from '../protocols/raft/definition.js';
 import { replicationDefinition } from '../protocols/replication/definition.js';
 
@@ -20,6 +21,7 @@ export const PROTOCOLS: readonly AnyProtocolDefinition[] = [
   fixedLeaderDefinition,
   paxosDefinition,
   paxosStoreDefinition,
+  paxosLeaseDefinition,
   raftDefinition,
   replicationDefinition,
 ];

@@ -7,12 +7,12 @@
  *   npm run build && node dist/bench/checker-bench.js [--timeout 60] [--quick]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { checkHistory } from '../src/check/index.js';
+import { checkHistory, parseHistory } from '../src/check/index.js';
 import type { ModelName } from '../src/check/index.js';
 import {
   type GeneratorOptions,
@@ -79,8 +79,17 @@ function benchGenerated(timeoutS: number, quick: boolean): void {
 }
 
 /** Jepsen's etcd register test: 5 clients, values 0..4, many timeouts (a partitioning nemesis). */
-function writeJepsenStyleFiles(dir: string, count: number): string[] {
+function writeJepsenStyleFiles(
+  dir: string,
+  count: number,
+): {
+  files: string[];
+  events: number;
+  timeouts: number;
+} {
   const files: string[] = [];
+  let events = 0;
+  let timeouts = 0;
   for (let seed = 0; seed < count; seed++) {
     const history = generateLinearizableHistory({
       seed: 1000 + seed,
@@ -92,14 +101,16 @@ function writeJepsenStyleFiles(dir: string, count: number): string[] {
     const file = join(dir, `etcd_${String(seed).padStart(3, '0')}.log`);
     writeFileSync(file, renderJepsenLog(history));
     files.push(file);
+    events += history.length;
+    timeouts += history.filter((event) => event.type === 'info').length;
   }
-  return files;
+  return { files, events, timeouts };
 }
 
 function benchJepsenFiles(): void {
   const dir = mkdtempSync(join(tmpdir(), 'synod-checker-bench-'));
   try {
-    const files = writeJepsenStyleFiles(dir, 100);
+    const { files, events, timeouts } = writeJepsenStyleFiles(dir, 100);
     const cli = join(repoRoot, 'bin', 'synod.js');
     const wired =
       existsSync(cli) &&
@@ -127,14 +138,28 @@ function benchJepsenFiles(): void {
       status = child.status;
     }
     runs.sort((a, b) => a - b);
+    // What the same process costs with nothing to check: node start and module loading.
+    const startups: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      const start = performance.now();
+      spawnSync(command[0] as string, [...command.slice(1), '--help'], { encoding: 'utf8' });
+      startups.push(performance.now() - start);
+    }
+    startups.sort((a, b) => a - b);
+    // And the parsing and checking alone, in this process.
+    const inProcessStart = performance.now();
+    for (const file of files)
+      checkHistory(parseHistory(readFileSync(file, 'utf8'), { format: 'auto' }).history, {
+        model: 'cas-register',
+      });
+    const inProcessMs = performance.now() - inProcessStart;
     const verdicts = new Map<string, number>();
     for (const line of output.trim().split('\n')) {
       const verdict = line.slice(line.lastIndexOf(': ') + 2);
       verdicts.set(verdict, (verdicts.get(verdict) ?? 0) + 1);
     }
-    const events = files.length === 0 ? 0 : 160;
     console.log(
-      `\nJepsen-etcd-style logs: ${files.length} files of ~${events} events, 5 processes, values 0..4`,
+      `\nJepsen-etcd-style logs: ${files.length} files of ~${Math.round(events / files.length)} events, 5 processes, values 0..4, ${Math.round(timeouts / files.length)} :info timeouts per file`,
     );
     console.log(
       `  command: ${wired ? 'node bin/synod.js check' : `node ${fileURLToPath(import.meta.url)} ${CHECK_CLI_FLAG} (check is not wired into bin/synod.js yet)`} --model cas-register <${files.length} files>`,
@@ -144,6 +169,12 @@ function benchJepsenFiles(): void {
     );
     console.log(
       `  end to end, process start included: median ${runs[2]?.toFixed(0)} ms, best ${runs[0]?.toFixed(0)} ms of 5 runs (${((runs[2] ?? 0) / files.length).toFixed(2)} ms per file)`,
+    );
+    console.log(
+      `  of which starting the process (the same command with --help): median ${startups[2]?.toFixed(0)} ms`,
+    );
+    console.log(
+      `  parsing and checking alone, in process: ${inProcessMs.toFixed(0)} ms for ${files.length} files (${(inProcessMs / files.length).toFixed(2)} ms per file)`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -26,6 +26,8 @@ export class RaftLog<C> {
   private entries: RaftEntry<C>[] = [];
   /** Where the configuration entries are, so membership lookups need not scan the log. */
   private configEntryIndexes: number[] = [];
+  /** Bumped whenever the set of configuration entries changes (append, truncation, reset). */
+  configVersion = 0;
   committed = 0;
   /** The last index handed to the application in a `committed` batch. */
   applied = 0;
@@ -59,6 +61,11 @@ export class RaftLog<C> {
     // Hot path: build the message only on failure.
     if (entry === undefined || entry.index !== index) assert(false, `no entry ${index} in the log`);
     return entry;
+  }
+
+  /** The index of the last configuration entry in the log, 0 when there is none after the snapshot. */
+  lastConfigIndex(): number {
+    return this.configEntryIndexes.at(-1) ?? 0;
   }
 
   /** Indexes of the configuration entries in [from, to], ascending. */
@@ -132,11 +139,15 @@ export class RaftLog<C> {
     if (first <= this.snapshotIndex || first > this.lastIndex() + 1)
       assert(false, `bad write at ${first}`);
     this.entries.length = first - this.snapshotIndex - 1;
-    if (this.configEntryIndexes.length > 0 && this.configEntryIndexes.at(-1)! >= first)
+    if (this.configEntryIndexes.length > 0 && this.configEntryIndexes.at(-1)! >= first) {
       this.configEntryIndexes = this.configEntryIndexes.filter((index) => index < first);
+      this.configVersion++;
+    }
     for (const entry of entries) {
       this.entries.push(entry);
-      if (entry.config !== undefined) this.configEntryIndexes.push(entry.index);
+      if (entry.config === undefined) continue;
+      this.configEntryIndexes.push(entry.index);
+      this.configVersion++;
     }
     this.unpersistedFrom = Math.min(this.unpersistedFrom ?? first, first);
   }
@@ -181,6 +192,7 @@ export class RaftLog<C> {
   resetTo(index: number, term: number): void {
     this.entries = [];
     this.configEntryIndexes = [];
+    this.configVersion++;
     this.snapshotIndex = index;
     this.snapshotTerm = term;
     this.committed = index;

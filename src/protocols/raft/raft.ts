@@ -19,6 +19,7 @@ import {
   describeConfig,
   initialConfig,
   isJoint,
+  isVoter,
   leaveJoint,
   nextConfig,
 } from './config.js';
@@ -79,10 +80,8 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
   /** Lease reads pause until this tick after a leadership transfer was started. */
   private leaseSuspendedUntilTick = 0;
   private leadTransferee: NodeId | undefined;
-  /** The index of the last config entry proposed; no new change until it is applied. */
-  private pendingConfIndex = 0;
-  /** Config entries are applied (take effect) when committed; up to here they have been. */
-  private configAppliedIndex = 0;
+  /** The log's `configVersion` the tracker's configuration was derived from. */
+  private configVersionSeen = -1;
   /** The configuration at `log.snapshotIndex`. */
   private baseConfig: RaftConfig;
   private snapshot: RaftSnapshot | undefined;
@@ -133,7 +132,6 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
       this.snapshot = state.snapshot;
       this.baseConfig = state.snapshot.config;
       this.log.resetTo(state.snapshot.index, state.snapshot.term);
-      this.configAppliedIndex = state.snapshot.index;
       this.snapshotForApp = { index: state.snapshot.index, data: state.snapshot.data };
       this.log.applied = state.snapshot.index;
     }
@@ -141,7 +139,7 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     this.term = state.term;
     this.vote = state.vote;
     this.persisted = { term: state.term, vote: state.vote ?? null, commit: state.commit };
-    this.tracker.setConfig(this.configAt(this.log.snapshotIndex));
+    this.refreshConfig();
     this.commitTo(Math.min(state.commit, this.log.lastIndex()));
     this.note(
       'restart',
@@ -208,12 +206,16 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
    */
   proposeConfigChange(target: ConfigTarget): string | undefined {
     if (this.role !== 'leader') return 'not the leader';
-    if (this.pendingConfIndex > this.configAppliedIndex || isJoint(this.tracker.config))
+    // One change at a time: the last one must be committed (and a joint one left) first.
+    if (!this.configCommitted() || isJoint(this.tracker.config))
       return 'a configuration change is in progress';
+    // Ongaro's fix to single-server changes (raft-dev, 2015): a new leader first commits an entry
+    // of its term, or a change it proposes may not overlap one a previous leader left uncommitted.
+    if (!this.committedInCurrentTerm())
+      return 'the leader has not committed an entry of its term yet';
     const config = nextConfig(this.tracker.config, target);
     if (typeof config === 'string') return config;
     this.appendEntries([{ config }]);
-    this.pendingConfIndex = this.log.lastIndex();
     return undefined;
   }
 
@@ -264,8 +266,15 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
 
   // ---------------------------------------------------------------- role changes
 
+  /**
+   * Whether this node may start an election: it is a voter of the configuration in force — or of
+   * the committed one while a change that removes it is still uncommitted. Without that second
+   * case a removed leader that steps down early (CheckQuorum) could hold the only copy of the
+   * change and never get to finish it. The votes are still counted in the configuration in force.
+   */
   private promotable(): boolean {
-    return this.tracker.isVoter(this.id);
+    if (this.tracker.isVoter(this.id)) return true;
+    return !this.configCommitted() && isVoter(this.configAt(this.log.committed), this.id);
   }
 
   private reset(term: number): void {
@@ -315,8 +324,6 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     this.role = 'leader';
     this.lead = this.id;
     this.tracker.resetProgress(this.log.lastIndex(), this.id);
-    // Conservatively, a change may be pending somewhere in the uncommitted tail.
-    this.pendingConfIndex = this.log.lastIndex();
     this.note('role', `became leader at term ${this.term}`);
     // §5.4.2 / §8: an empty entry of the new term commits the entries of earlier terms and lets the
     // leader learn the commit index before it serves reads. The Figure 8 variant leaves it out.
@@ -546,6 +553,7 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     }
     const last = this.log.maybeAppend(message.prevIndex, message.prevTerm, message.entries);
     if (last !== undefined) {
+      this.refreshConfig();
       this.commitTo(Math.min(message.commit, last));
       this.send(from, this.appendResponse(last, false));
       return;
@@ -573,8 +581,7 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     this.snapshot = snapshot;
     this.baseConfig = snapshot.config;
     this.log.resetTo(snapshot.index, snapshot.term);
-    this.configAppliedIndex = snapshot.index;
-    this.tracker.setConfig(snapshot.config);
+    this.refreshConfig();
     this.snapshotForApp = { index: snapshot.index, data: snapshot.data };
     this.needsReplace = true;
     this.note('snapshot', `installed snapshot at ${snapshot.index} term ${snapshot.term}`);
@@ -588,6 +595,7 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     let index = this.log.lastIndex();
     const term = this.term;
     this.log.append(payloads.map((payload) => stamp(payload, ++index, term)));
+    this.refreshConfig();
     this.tracker.progress.get(this.id)?.maybeUpdate(this.log.lastIndex());
     // The leader's own match is the highest, so raising it moves the commit index only when the
     // leader alone is a quorum.
@@ -724,8 +732,14 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
 
   private commitTo(index: number): void {
     if (!this.log.commitTo(index)) return;
-    this.applyConfigEntries();
     if (this.role !== 'leader') return;
+    if (!this.tracker.isVoter(this.id) && this.configCommitted()) {
+      // §4.2.2 of the dissertation: a leader outside the new configuration steps down once it is
+      // committed; until then it replicated without counting itself.
+      this.note('step-down', `stepped down at term ${this.term}: removed from the configuration`);
+      this.becomeFollower(this.term, undefined);
+      return;
+    }
     if (this.committedInCurrentTerm() && this.readsAwaitingCommit.length > 0) {
       const waiting = this.readsAwaitingCommit;
       this.readsAwaitingCommit = [];
@@ -750,12 +764,21 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
 
   // ---------------------------------------------------------------- membership
 
-  /** Config entries take effect when committed (etcd's rule), in log order. */
-  private applyConfigEntries(): void {
-    const from = Math.max(this.configAppliedIndex, this.log.snapshotIndex) + 1;
-    for (const index of this.log.configIndexes(from, this.log.committed))
-      this.switchConfig(this.log.entryAt(index).config as RaftConfig);
-    this.configAppliedIndex = Math.max(this.configAppliedIndex, this.log.committed);
+  /**
+   * A configuration takes effect as soon as its entry is in the log, committed or not (§6 of the
+   * paper, §4.1 of the dissertation), and reverts if the entry is truncated away. So a voter that
+   * holds the entry ending a change never waits to learn that it committed.
+   */
+  private refreshConfig(): void {
+    if (this.log.configVersion === this.configVersionSeen) return;
+    this.configVersionSeen = this.log.configVersion;
+    const config = this.configAt(this.log.lastIndex());
+    if (config !== this.tracker.config) this.switchConfig(config);
+  }
+
+  /** Whether the configuration in force is committed (no change in flight). */
+  private configCommitted(): boolean {
+    return this.log.lastConfigIndex() <= this.log.committed;
   }
 
   private switchConfig(config: RaftConfig): void {
@@ -763,20 +786,13 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     this.note('config', `configuration ${describeConfig(config)}`);
     if (this.role !== 'leader') return;
     this.tracker.syncProgress(this.log.lastIndex(), this.id);
-    if (!this.tracker.isVoter(this.id)) {
-      this.note('step-down', `stepped down at term ${this.term}: removed from the configuration`);
-      this.becomeFollower(this.term, undefined);
-      return;
-    }
     this.broadcastPending = true;
   }
 
-  /** A joint configuration is left as soon as it is in force (etcd's auto-leave). */
+  /** A joint configuration is left as soon as it is committed (etcd's auto-leave). */
   private maybeLeaveJoint(): void {
-    if (this.role !== 'leader' || !isJoint(this.tracker.config)) return;
-    if (this.pendingConfIndex > this.configAppliedIndex) return;
+    if (this.role !== 'leader' || !isJoint(this.tracker.config) || !this.configCommitted()) return;
     this.appendEntries([{ config: leaveJoint(this.tracker.config) }]);
-    this.pendingConfIndex = this.log.lastIndex();
   }
 
   /** The configuration in force once `index` is applied. */

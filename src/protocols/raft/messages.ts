@@ -93,3 +93,86 @@ export type RaftMessageType = RaftMessage<unknown>['type'];
 export function isFromLeader(type: RaftMessageType): boolean {
   return type === 'append' || type === 'heartbeat' || type === 'snapshot';
 }
+
+type Fields = Record<string, 'number' | 'boolean' | 'array' | 'object'>;
+
+const FIELDS: Record<RaftMessageType, Fields> = {
+  'vote-request': {
+    term: 'number',
+    preVote: 'boolean',
+    lastIndex: 'number',
+    lastTerm: 'number',
+    transfer: 'boolean',
+  },
+  'vote-response': { term: 'number', preVote: 'boolean', granted: 'boolean' },
+  append: {
+    term: 'number',
+    prevIndex: 'number',
+    prevTerm: 'number',
+    entries: 'array',
+    commit: 'number',
+  },
+  'append-response': {
+    term: 'number',
+    index: 'number',
+    reject: 'boolean',
+    rejectHint: 'number',
+    hintTerm: 'number',
+  },
+  heartbeat: { term: 'number', commit: 'number', readRound: 'number' },
+  'heartbeat-response': { term: 'number', readRound: 'number' },
+  snapshot: { term: 'number', snapshot: 'object' },
+  'timeout-now': { term: 'number' },
+  propose: { term: 'number', leaderTerm: 'number', batchId: 'number', commands: 'array' },
+  'read-index': { term: 'number', readIds: 'array' },
+  'read-index-response': { term: 'number', readId: 'number', index: 'number' },
+};
+
+function hasShape(value: unknown, kind: Fields[string]): boolean {
+  switch (kind) {
+    case 'number':
+      return Number.isSafeInteger(value) && (value as number) >= 0;
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return typeof value === 'object' && value !== null;
+  }
+}
+
+function isEntry(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const entry = value as Record<string, unknown>;
+  return hasShape(entry.index, 'number') && hasShape(entry.term, 'number');
+}
+
+/**
+ * A cheap structural check, so a malformed message from the network is ignored rather than
+ * thrown on (the contract of `step`). Entries must be consecutive, as every sender makes them.
+ */
+export function isWellFormed(message: unknown): message is RaftMessage<unknown> {
+  if (typeof message !== 'object' || message === null) return false;
+  const fields = FIELDS[(message as { type?: unknown }).type as RaftMessageType];
+  if (fields === undefined) return false;
+  const record = message as Record<string, unknown>;
+  for (const [name, kind] of Object.entries(fields))
+    if (!hasShape(record[name], kind)) return false;
+  if (record.type === 'append') {
+    const entries = record.entries as unknown[];
+    const prevIndex = record.prevIndex as number;
+    return entries.every(
+      (entry, position) =>
+        isEntry(entry) && (entry as RaftEntry<unknown>).index === prevIndex + 1 + position,
+    );
+  }
+  if (record.type === 'snapshot') {
+    const snapshot = record.snapshot as Record<string, unknown>;
+    return (
+      hasShape(snapshot.index, 'number') &&
+      hasShape(snapshot.term, 'number') &&
+      hasShape(snapshot.config, 'object')
+    );
+  }
+  return true;
+}

@@ -154,6 +154,37 @@ describe('replication machinery', () => {
     });
   });
 
+  it('malformed messages from the network are ignored, never thrown on', () => {
+    const network = new RaftNetwork(3, { options: noPreVote });
+    network.elect(1);
+    const node = network.node(2);
+    const garbage: unknown[] = [
+      null,
+      'append',
+      { type: 'nonsense', term: 1 },
+      { type: 'append', term: 1 },
+      {
+        type: 'append',
+        term: 1,
+        prevIndex: 1,
+        prevTerm: 1,
+        commit: 0,
+        entries: [{ index: 5, term: 1 }],
+      },
+      {
+        type: 'vote-request',
+        term: -1,
+        preVote: false,
+        lastIndex: 0,
+        lastTerm: 0,
+        transfer: false,
+      },
+      { type: 'snapshot', term: 1, snapshot: { index: 'x' } },
+    ];
+    for (const message of garbage) expect(() => node.step(1, message as never)).not.toThrow();
+    expect(node.log.lastIndex()).toBe(1);
+  });
+
   it('ready() drains everything: a quiet node has nothing ready', () => {
     const network = new RaftNetwork(3, { options: noPreVote });
     network.elect(1);

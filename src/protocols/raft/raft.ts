@@ -24,7 +24,13 @@ import {
   nextConfig,
 } from './config.js';
 import { RaftLog } from './log.js';
-import { type RaftEntry, type RaftMessage, type RaftSnapshot, isFromLeader } from './messages.js';
+import {
+  type RaftEntry,
+  type RaftMessage,
+  type RaftSnapshot,
+  isFromLeader,
+  isWellFormed,
+} from './messages.js';
 import { type RaftOptions, parseRaftOptions } from './options.js';
 import { type ReadRequest, ReadOnlyRounds } from './read-only.js';
 import { type RaftRecord, readRecords } from './records.js';
@@ -362,7 +368,7 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
   // ---------------------------------------------------------------- message dispatch
 
   step(from: NodeId, message: Message<C>): void {
-    if (typeof message !== 'object' || message === null || typeof message.term !== 'number') return;
+    if (!isWellFormed(message)) return; // from the network: ignore, never throw
     if (message.type === 'propose' || message.type === 'read-index') {
       this.onForwarded(from, message);
       return;

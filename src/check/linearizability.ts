@@ -88,13 +88,16 @@ function runSearch<State, Prepared>(
   let deepest = -1;
 
   /** Linearizes the operation of `call` if it is legal and new; true if it did. */
+  let lastWasSeen = false;
   const tryLinearize = (call: number, forced: boolean): boolean => {
     const op = list.operationOf(call);
+    lastWasSeen = false;
     const next = model.step(state, (operations[op] as SearchOperation<Prepared>).prepared);
     if (next === undefined) return false;
     linearized.toggle(op);
     if (!linearized.addTo(memo, model.key(next))) {
       linearized.toggle(op);
+      lastWasSeen = true;
       return false;
     }
     stackEntries[depth] = call;
@@ -108,18 +111,26 @@ function runSearch<State, Prepared>(
     return true;
   };
 
-  /** Linearizes a legal read-only candidate, if there is one. */
-  const tryReadOnlyCandidate = (): boolean => {
+  /**
+   * Linearizes a legal read-only candidate, if there is one. If one is legal but the memo has
+   * already seen where it leads, that was a dead end, and so is this configuration: by the argument
+   * above, any continuation from here could start with that operation.
+   */
+  const tryReadOnlyCandidate = (): 'pushed' | 'doomed' | 'none' => {
     for (let cursor = list.first(); list.isCall(cursor); cursor = list.next(cursor)) {
       const prepared = (operations[list.operationOf(cursor)] as SearchOperation<Prepared>).prepared;
-      if (model.isReadOnly(prepared) && tryLinearize(cursor, true)) return true;
+      if (!model.isReadOnly(prepared)) continue;
+      if (tryLinearize(cursor, true)) return 'pushed';
+      if (lastWasSeen) return 'doomed';
     }
-    return false;
+    return 'none';
   };
 
   // Per search level: the call tried first at that level (see below), skipped by the level's scan.
   const levelSkip = new Int32Array(count + 1);
   let freshLevel = true;
+  /** Set when the level is known to lead nowhere without scanning it. */
+  let doomed = false;
   let entry = list.first();
   for (;;) {
     if (!budget.spend()) return { kind: 'unknown' };
@@ -127,46 +138,52 @@ function runSearch<State, Prepared>(
     if (freshLevel) {
       freshLevel = false;
       levelSkip[depth] = 0;
-      if (tryReadOnlyCandidate()) {
+      const readOnly = tryReadOnlyCandidate();
+      if (readOnly === 'pushed') {
         if (required === 0)
           return { kind: 'linearizable', order: stackOrder(list, stackEntries, depth) };
         freshLevel = true;
         entry = list.first();
         continue;
       }
-      // The operation that completes first must be linearized before its completion: try it
-      // before the others (Lowe's "just in time" idea), then the rest in call order.
-      const urgent = list.firstCompletion() - 1;
-      if (tryLinearize(urgent, false)) {
-        stackUrgent[depth - 1] = 1;
-        if (required === 0)
-          return { kind: 'linearizable', order: stackOrder(list, stackEntries, depth) };
-        freshLevel = true;
+      if (readOnly === 'none') {
+        // The operation that completes first must be linearized before its completion: try it
+        // before the others (Lowe's "just in time" idea), then the rest in call order.
+        const urgent = list.firstCompletion() - 1;
+        if (tryLinearize(urgent, false)) {
+          stackUrgent[depth - 1] = 1;
+          if (required === 0)
+            return { kind: 'linearizable', order: stackOrder(list, stackEntries, depth) };
+          freshLevel = true;
+          entry = list.first();
+          continue;
+        }
+        levelSkip[depth] = urgent;
         entry = list.first();
+      } else doomed = true;
+    }
+    if (!doomed) {
+      if (list.isCall(entry)) {
+        if (entry !== levelSkip[depth] && tryLinearize(entry, false)) {
+          if (required === 0)
+            return { kind: 'linearizable', order: stackOrder(list, stackEntries, depth) };
+          freshLevel = true;
+          entry = list.first();
+        } else entry = list.next(entry);
         continue;
       }
-      levelSkip[depth] = urgent;
-      entry = list.first();
+      // A completion: the operation it ends cannot be linearized after the current prefix.
+      if (depth === captureDepth)
+        return {
+          kind: 'not linearizable',
+          longestPrefix: stackOrder(list, stackEntries, depth),
+          stateAfterPrefix: state,
+          stuck: list.operationOf(entry),
+          candidates: list.callsBefore(entry),
+        };
+      if (depth > deepest) deepest = depth;
     }
-    if (list.isCall(entry)) {
-      if (entry !== levelSkip[depth] && tryLinearize(entry, false)) {
-        if (required === 0)
-          return { kind: 'linearizable', order: stackOrder(list, stackEntries, depth) };
-        freshLevel = true;
-        entry = list.first();
-      } else entry = list.next(entry);
-      continue;
-    }
-    // A completion: the operation it ends cannot be linearized after the current prefix.
-    if (depth === captureDepth)
-      return {
-        kind: 'not linearizable',
-        longestPrefix: stackOrder(list, stackEntries, depth),
-        stateAfterPrefix: state,
-        stuck: list.operationOf(entry),
-        candidates: list.callsBefore(entry),
-      };
-    if (depth > deepest) deepest = depth;
+    doomed = false;
     // Undo the latest move; a forced one has no alternative, so keep undoing.
     let forced = true;
     while (forced) {

@@ -36,11 +36,14 @@ export type SearchOutcome<State> =
  * Indeterminate operations have no completion in the list: they are optional, and the search is
  * done once every determinate operation is linearized.
  *
- * One refinement: a read-only operation (a read, a failed cas) that is legal now is linearized
+ * Two refinements. A read-only operation (a read, a failed cas) that is legal now is linearized
  * first, and never reconsidered. That loses no linearization: every operation that must precede it
  * in real time is already linearized (its call comes before the first pending completion), and it
  * does not change the state, so it can be moved to the front of any continuation. Without this,
  * histories with many concurrent clients make the search explore every interleaving of reads.
+ * And the order of candidates: at each level the operation that completes first (it must be
+ * linearized before that completion) is tried before the others, which go in call order. This
+ * changes only the order, never the set, of what is explored.
  */
 export function searchLinearization<State, Prepared>(
   model: Model<State, Prepared>,

@@ -8,4 +8,5 @@ export * from './protocol.js';
 export * from './quorum.js';
 export * from './replicated-kv.js';
 export * from './replicated-log.js';
+export * from './replicated-state-machine.js';
 export * from './rng.js';

@@ -1,0 +1,207 @@
+import { assert } from './assert.js';
+import type { NodeId } from './ids.js';
+import type { NodeInspection, ProtocolMessage, Ready } from './protocol.js';
+import type { CommittedEntry, ReplicatedLog } from './replicated-log.js';
+
+/** What a replicated state machine puts in the log: the operation and who must answer the client. */
+export interface LogCommand<Op> {
+  readonly origin: NodeId;
+  readonly requestId: number;
+  readonly op: Op;
+}
+
+/**
+ * The application a `ReplicatedStateMachine` drives (hashicorp/raft's FSM plus a read path).
+ * `apply` runs committed operations in log order; `read` serves a read-only operation from the
+ * local state once a read barrier says it is linearizable. Called from one driver thread only.
+ */
+export interface ReplicatedApplication<Op, Res> {
+  /** True for operations that may be served after a read barrier instead of through the log. */
+  isReadOnly(op: Op): boolean;
+  /** A committed operation, at log index `index`. */
+  apply(op: Op, index: number): Res;
+  /** A read-only operation, served locally. */
+  read(op: Op): Res;
+  /** The whole state, as JSON-serializable data, for the engine to compact its log behind. */
+  snapshot(): unknown;
+  /** Replaces the state with a snapshot's data (from the leader, or from disk after a restart). */
+  restore(data: unknown): void;
+}
+
+export interface ReplicatedRequest<Op> {
+  readonly id: number;
+  readonly op: Op;
+}
+
+/** `ok`: the operation took effect; `fail`: it definitely did not (e.g. "not the leader"). */
+export type ReplicatedResponse<Res> =
+  | { readonly id: number; readonly outcome: 'ok'; readonly result: Res }
+  | {
+      readonly id: number;
+      readonly outcome: 'fail';
+      readonly error: string;
+      readonly leaderHint?: NodeId;
+    };
+
+export type ReplicatedReady<M, R, Res> = Omit<Ready<M, R>, 'responses'> & {
+  responses: ReplicatedResponse<Res>[];
+};
+
+export interface ReplicatedStateMachineOptions {
+  /** Compact the engine's log after this many applied entries (0: never). */
+  readonly snapshotEveryEntries: number;
+  /** Upper bound on requests waiting at this node for their command or barrier. */
+  readonly pendingRequestsMax: number;
+}
+
+/**
+ * Any application driven by any `ReplicatedLog` engine: writes (and reads, when the engine has no
+ * read barrier) go through the log; the node that received the request answers it when it applies
+ * the command. Reads with a barrier are served locally once the barrier's index is applied.
+ * `ReplicatedKv` is this with the KV state machine; the server uses it with the MVCC store.
+ */
+export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
+  readonly id: NodeId;
+  private applied = 0;
+  private appliedSinceSnapshot = 0;
+  /** Requests proposed through the log, answered when their command is applied here. */
+  private readonly awaitingApply = new Map<number, ReplicatedRequest<Op>>();
+  /** Reads waiting for their barrier (`index` unknown) or for the applied index to reach it. */
+  private readonly awaitingRead = new Map<
+    number,
+    { request: ReplicatedRequest<Op>; index: number | undefined }
+  >();
+  private responses: ReplicatedResponse<Res>[] = [];
+
+  constructor(
+    readonly engine: ReplicatedLog<LogCommand<Op>, M, R>,
+    readonly application: ReplicatedApplication<Op, Res>,
+    private readonly options: ReplicatedStateMachineOptions,
+  ) {
+    this.id = engine.id;
+  }
+
+  /** The index of the last log entry applied to the application. */
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  /** Requests waiting here for their command to apply or their read barrier. */
+  get pendingRequests(): number {
+    return this.awaitingApply.size + this.awaitingRead.size;
+  }
+
+  step(from: NodeId, message: M): void {
+    this.engine.step(from, message);
+  }
+
+  tick(): void {
+    this.engine.tick();
+  }
+
+  request(request: ReplicatedRequest<Op>): void {
+    if (this.pendingRequests >= this.options.pendingRequestsMax) {
+      this.fail(request.id, 'too many pending requests');
+      return;
+    }
+    if (this.application.isReadOnly(request.op) && this.engine.requestReadBarrier(request.id)) {
+      this.awaitingRead.set(request.id, { request, index: undefined });
+      return;
+    }
+    if (this.engine.propose({ origin: this.id, requestId: request.id, op: request.op })) {
+      this.awaitingApply.set(request.id, request);
+      return;
+    }
+    this.fail(request.id, 'not the leader', this.engine.leader());
+  }
+
+  /**
+   * Forgets a request the client gave up on (a timeout), so it no longer counts against
+   * `pendingRequestsMax`. Its command may still commit and apply; nobody is answered.
+   */
+  abandon(id: number): void {
+    this.awaitingApply.delete(id);
+    this.awaitingRead.delete(id);
+  }
+
+  hasReady(): boolean {
+    return this.engine.hasReady() || this.responses.length > 0;
+  }
+
+  ready(): ReplicatedReady<M, R, Res> {
+    const batch = this.engine.ready();
+    if (batch.snapshot !== undefined)
+      this.restoreSnapshot(batch.snapshot.index, batch.snapshot.data);
+    for (const entry of batch.committed) this.applyEntry(entry);
+    for (const readState of batch.readStates) {
+      const waiting = this.awaitingRead.get(readState.readId);
+      if (waiting !== undefined) waiting.index = readState.index;
+    }
+    this.serveReads();
+    this.maybeCompact();
+    const responses = this.responses;
+    this.responses = [];
+    return {
+      persist: batch.persist,
+      sync: batch.sync,
+      messages: batch.messages,
+      responses: [...(batch.responses as ReplicatedResponse<Res>[]), ...responses],
+      notes: batch.notes,
+    };
+  }
+
+  inspect(): NodeInspection {
+    const engine = this.engine.inspect();
+    return { ...engine, state: { ...engine.state, appliedIndex: this.applied } };
+  }
+
+  private restoreSnapshot(index: number, data: unknown): void {
+    this.application.restore(data);
+    this.applied = index;
+    this.appliedSinceSnapshot = 0;
+  }
+
+  private applyEntry(entry: CommittedEntry<LogCommand<Op>>): void {
+    if (entry.index <= this.applied) return; // already covered by a snapshot
+    assert(
+      entry.index === this.applied + 1,
+      `gap in committed entries: ${this.applied} then ${entry.index}`,
+    );
+    this.applied = entry.index;
+    this.appliedSinceSnapshot++;
+    if (entry.command === null) return;
+    const result = this.application.apply(entry.command.op, entry.index);
+    if (entry.command.origin !== this.id) return;
+    const request = this.awaitingApply.get(entry.command.requestId);
+    if (request === undefined) return; // answered before a restart, or proposed by an earlier incarnation
+    this.awaitingApply.delete(entry.command.requestId);
+    this.responses.push({ id: request.id, outcome: 'ok', result });
+  }
+
+  private serveReads(): void {
+    for (const [readId, waiting] of this.awaitingRead) {
+      if (waiting.index === undefined || waiting.index > this.applied) continue;
+      this.awaitingRead.delete(readId);
+      this.responses.push({
+        id: readId,
+        outcome: 'ok',
+        result: this.application.read(waiting.request.op),
+      });
+    }
+  }
+
+  private maybeCompact(): void {
+    const every = this.options.snapshotEveryEntries;
+    if (every <= 0 || this.appliedSinceSnapshot < every) return;
+    this.engine.compact(this.applied, this.application.snapshot());
+    this.appliedSinceSnapshot = 0;
+  }
+
+  private fail(id: number, error: string, leaderHint?: NodeId): void {
+    this.responses.push(
+      leaderHint === undefined
+        ? { id, outcome: 'fail', error }
+        : { id, outcome: 'fail', error, leaderHint },
+    );
+  }
+}

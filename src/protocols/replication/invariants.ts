@@ -106,7 +106,9 @@ export class OneValuePerMajority extends QuorumChecker {
  * "A value an operation returned stays visible": once a read returned (or a write left) a copy, a
  * majority holds that version or a newer one, so every later majority read meets it. Crashed nodes
  * count as holding it (their disk is unknown here). Last-writer-wins reads do not write back, so a
- * writer that crashed after one copy breaks it; `prepared` writes back in its phase 2 and keeps it.
+ * writer that crashed after one copy breaks it, and so does a read that meets a write still on its
+ * way (it returns a copy only one replica holds yet). `prepared` writes back in its phase 2 and
+ * keeps it.
  */
 export class ReturnedValuesStay extends QuorumChecker {
   private readonly highest = new Map<string, { copy: RegisterCopy; requestId: number }>();
@@ -126,7 +128,7 @@ export class ReturnedValuesStay extends QuorumChecker {
       if (behind.length < majority(view.nodes.length)) continue;
       return {
         invariant: 'returned-values-stay',
-        message: `request ${requestId} returned ${key}=${String(copy.value)} (version ${copy.version.round}.${copy.version.node}), but nodes ${behind.map((node) => node.id).join(', ')}, a majority, hold older versions`,
+        message: `request ${requestId} returned ${key}=${String(copy.value)} (version ${copy.version.round}.${copy.version.node}), but nodes ${behind.map((node) => node.id).join(', ')}, a majority, hold older versions: a later majority read can miss it`,
         nodes: behind.map((node) => node.id),
       };
     }

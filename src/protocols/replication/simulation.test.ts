@@ -76,6 +76,16 @@ describe('the replication strategies in the simulator, every nemesis on', () => 
       expect(result.passed).toBe(100);
     },
   );
+
+  it('raft: the same workload and nemeses stay linearizable over seeds 1..20', () => {
+    const raft = resolveSimConfig({
+      protocol: 'raft',
+      durationUs: 3_000_000,
+      nemesis: { generators: [...NEMESIS_NAMES] },
+    });
+    const result = sweep(raft, { from: 1, to: 20 });
+    expect(result.firstViolation).toBeUndefined();
+  });
 });
 
 /**

@@ -15,15 +15,15 @@ export interface EntryId {
  */
 export class EntryLog {
   private readonly entries = new Map<number, LogEntry>();
+  /** The highest index held (0: none); entries are only added or replaced wholesale. */
+  private last = 0;
 
   get size(): number {
     return this.entries.size;
   }
 
   lastIndex(): number {
-    let last = 0;
-    for (const index of this.entries.keys()) last = Math.max(last, index);
-    return last;
+    return this.last;
   }
 
   /** Stores `entry`; false when this very entry was already held. */
@@ -32,11 +32,13 @@ export class EntryLog {
     const held = this.entries.get(entry.index);
     if (held !== undefined && held.view === entry.view) return false;
     this.entries.set(entry.index, entry);
+    this.last = Math.max(this.last, entry.index);
     return true;
   }
 
   replace(entries: readonly LogEntry[]): void {
     this.entries.clear();
+    this.last = 0;
     for (const entry of entries) this.store(entry);
   }
 

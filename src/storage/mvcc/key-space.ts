@@ -1,0 +1,113 @@
+import { assert } from '../../core/assert.js';
+import { compactHistory, visibleAt } from './key-history.js';
+import type { KeyHistory, StoredVersion } from './key-history.js';
+import { SortedKeys } from './sorted-keys.js';
+import type { Bytes } from './types.js';
+
+/** The bounds of a request's key range: etcd's single key, [key, rangeEnd), or from-key ('\0'). */
+export interface KeyRange {
+  readonly start: Bytes;
+  /** Exclusive; undefined: no upper bound. */
+  readonly end: Bytes | undefined;
+  readonly single: boolean;
+}
+
+export function keyRange(key: Bytes, rangeEnd: Bytes | undefined): KeyRange {
+  if (rangeEnd === undefined || rangeEnd === '')
+    return { start: key, end: undefined, single: true };
+  if (rangeEnd === '\0') return { start: key, end: undefined, single: false };
+  return { start: key, end: rangeEnd, single: false };
+}
+
+/**
+ * Every key's retained history, plus the ordered index over the keys. A key stays in both until
+ * compaction removes its last change, as etcd's treeIndex keeps a deleted key's keyIndex.
+ */
+export class KeySpace {
+  private readonly histories = new Map<Bytes, KeyHistory>();
+  private index = new SortedKeys();
+  /** Keys with more than one change or a tombstone: the only ones a compaction can shrink. */
+  private readonly compactable = new Set<Bytes>();
+
+  get keyCount(): number {
+    return this.histories.size;
+  }
+
+  history(key: Bytes): KeyHistory | undefined {
+    return this.histories.get(key);
+  }
+
+  /** Keys of `range` that have any retained history, in byte order. */
+  *keys(range: KeyRange): Generator<Bytes> {
+    if (range.single) {
+      if (this.histories.has(range.start)) yield range.start;
+      return;
+    }
+    if (range.end !== undefined && range.end <= range.start) return;
+    yield* this.index.range(range.start, range.end);
+  }
+
+  /** The versions of `range` visible at `revision`, in key order. */
+  *visible(range: KeyRange, revision: number): Generator<[Bytes, StoredVersion]> {
+    for (const key of this.keys(range)) {
+      const version = visibleAt(this.histories.get(key) as KeyHistory, revision);
+      if (version !== undefined) yield [key, version];
+    }
+  }
+
+  /** Records a change; changes arrive in ascending revision order. */
+  append(key: Bytes, change: StoredVersion): void {
+    const history = this.histories.get(key);
+    if (history === undefined) {
+      this.histories.set(key, [change]);
+      this.index.insert(key);
+      if (change.tombstone) this.compactable.add(key);
+      return;
+    }
+    const last = history[history.length - 1] as StoredVersion;
+    assert(
+      last.mainRevision < change.mainRevision ||
+        (last.mainRevision === change.mainRevision && last.subRevision < change.subRevision),
+      'changes to a key must arrive in revision order',
+    );
+    history.push(change);
+    this.compactable.add(key);
+  }
+
+  /** Applies etcd's compaction at `atRevision` to every key whose history it can shrink. */
+  compact(atRevision: number): void {
+    for (const key of this.compactable) {
+      const history = this.histories.get(key) as KeyHistory;
+      const kept = compactHistory(history, atRevision);
+      if (kept.length === 0) {
+        this.histories.delete(key);
+        this.index.delete(key);
+        this.compactable.delete(key);
+        continue;
+      }
+      if (kept !== history) this.histories.set(key, kept);
+      if (kept.length === 1 && !(kept[0] as StoredVersion).tombstone) this.compactable.delete(key);
+    }
+  }
+
+  /** Every key with its history, in byte order: the snapshot's walk. */
+  *entries(): Generator<[Bytes, KeyHistory]> {
+    for (const key of this.index.range('', undefined)) {
+      yield [key, this.histories.get(key) as KeyHistory];
+    }
+  }
+
+  /** Replaces the whole key space with histories given in ascending key order. */
+  load(entries: readonly (readonly [Bytes, KeyHistory])[]): void {
+    this.histories.clear();
+    this.compactable.clear();
+    for (const [key, history] of entries) {
+      assert(history.length > 0, 'a restored key needs at least one change');
+      this.histories.set(key, history);
+      if (history.length > 1 || (history[history.length - 1] as StoredVersion).tombstone) {
+        this.compactable.add(key);
+      }
+    }
+    this.index = SortedKeys.fromSorted(entries.map(([key]) => key));
+  }
+}

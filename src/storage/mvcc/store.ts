@@ -1,0 +1,272 @@
+import { assert } from '../../core/assert.js';
+import type { StateMachine } from '../../core/kv.js';
+import { MvccErrors } from './errors.js';
+import { toKeyValue } from './key-history.js';
+import { KeySpace, keyRange } from './key-space.js';
+import { LeaseTable } from './lease-table.js';
+import { executeRange } from './range.js';
+import { historiesOf, recordsOf } from './snapshot.js';
+import type { MvccSnapshot, SnapshotRecord } from './snapshot.js';
+import { checkTxnPlan, executeTxnPlan, isWriteTxn, planTxn } from './txn.js';
+import type {
+  ApplyResult,
+  Bytes,
+  CommandResponse,
+  CompactionRequest,
+  EventsSinceResult,
+  LeaseGrantRequest,
+  LeaseInfo,
+  LeaseRevokeRequest,
+  MvccCommand,
+  MvccError,
+  MvccEvent,
+  Outcome,
+  PutRequest,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+} from './types.js';
+import { MAX_TXN_OPS_DEFAULT, validateCommand, validateRangeRequest } from './validate.js';
+import { eventOf, WriteBatch } from './write-batch.js';
+import { executeDeleteRange, executePut } from './write-ops.js';
+
+export interface MvccStoreOptions {
+  /** etcd's `--max-txn-ops`; must match what the server validates with. */
+  readonly maxTxnOps?: number;
+}
+
+/** The revision a fresh store starts at, as in etcd: the first write gets revision 2. */
+const INITIAL_REVISION = 1;
+
+type Step =
+  { ok: true; response: CommandResponse; batch?: WriteBatch } | { ok: false; error: MvccError };
+
+/**
+ * etcd's MVCC key-value store as a replicated state machine: every replica applies the same
+ * committed commands in the same order and ends in the same state, with no clock, randomness or
+ * I/O. `apply` runs commands from the log; `range` and `eventsSince` serve reads locally.
+ */
+export class MvccStore implements StateMachine<MvccCommand, ApplyResult, MvccSnapshot> {
+  private space = new KeySpace();
+  private readonly leaseTable = new LeaseTable();
+  private revision = INITIAL_REVISION;
+  /** etcd's compactMainRev: -1 until the first compaction. */
+  private compactedRaw = -1;
+  private readonly maxTxnOps: number;
+
+  constructor(options: MvccStoreOptions = {}) {
+    this.maxTxnOps = options.maxTxnOps ?? MAX_TXN_OPS_DEFAULT;
+    assert(Number.isSafeInteger(this.maxTxnOps) && this.maxTxnOps > 0, 'maxTxnOps must be > 0');
+  }
+
+  get currentRevision(): number {
+    return this.revision;
+  }
+
+  /** The revision of the last compaction, 0 if none: reads below it fail. */
+  get compactedRevision(): number {
+    return Math.max(0, this.compactedRaw);
+  }
+
+  /** Keys with retained history (deleted keys count until compaction removes them). */
+  get keyCount(): number {
+    return this.space.keyCount;
+  }
+
+  /** Applies one committed command. Never throws on a malformed command: it fails it. */
+  apply(command: MvccCommand): ApplyResult {
+    const error = validateCommand(command, this.maxTxnOps);
+    if (error !== undefined) return { ok: false, error, events: [] };
+    const step = this.execute(command);
+    if (!step.ok) return { ok: false, error: step.error, events: [] };
+    const batch = step.batch;
+    if (batch === undefined || !batch.changed)
+      return { ok: true, response: step.response, events: [] };
+    this.revision = batch.mainRevision;
+    return { ok: true, response: step.response, events: batch.events };
+  }
+
+  /** A Range served from this replica's state (after a read barrier, or serializable). */
+  range(request: RangeRequest): Outcome<RangeResponse> {
+    const error = validateRangeRequest(request);
+    if (error !== undefined) return { ok: false, error };
+    return executeRange(this.space, request, this.revision, this.compactedRaw);
+  }
+
+  private execute(command: MvccCommand): Step {
+    switch (command.type) {
+      case 'range': {
+        const outcome = executeRange(this.space, command.request, this.revision, this.compactedRaw);
+        return outcome.ok
+          ? { ok: true, response: { type: 'range', response: outcome.response } }
+          : outcome;
+      }
+      case 'put':
+        return this.put(command.request);
+      case 'deleteRange': {
+        const batch = this.batch();
+        const response = executeDeleteRange(batch, command.request);
+        return { ok: true, response: { type: 'deleteRange', response }, batch };
+      }
+      case 'txn':
+        return this.txn(command.request);
+      case 'compaction':
+        return this.compact(command.request);
+      case 'leaseGrant':
+        return this.leaseGrant(command.request);
+      case 'leaseRevoke':
+        return this.leaseRevoke(command.request);
+    }
+  }
+
+  private batch(): WriteBatch {
+    return new WriteBatch(this.space, this.leaseTable, this.revision);
+  }
+
+  /** etcd's Put: the lease must exist, then ignore* needs the key. */
+  private put(request: PutRequest): Step {
+    const lease = request.lease ?? 0;
+    if (lease !== 0 && !this.leaseTable.has(lease))
+      return { ok: false, error: MvccErrors.leaseNotFound };
+    const batch = this.batch();
+    if (
+      (request.ignoreValue === true || request.ignoreLease === true) &&
+      batch.current(request.key) === undefined
+    ) {
+      return { ok: false, error: MvccErrors.keyNotFound };
+    }
+    return { ok: true, response: { type: 'put', response: executePut(batch, request) }, batch };
+  }
+
+  private txn(request: TxnRequest): Step {
+    const batch = this.batch();
+    const plan = planTxn(this.space, request, this.revision);
+    const error = checkTxnPlan(
+      plan,
+      batch,
+      this.leaseTable,
+      this.compactedRaw,
+      isWriteTxn(request),
+    );
+    if (error !== undefined) return { ok: false, error };
+    const executed = executeTxnPlan(plan, batch, this.space, this.compactedRaw);
+    const response = { ...executed, header: { revision: batch.readRevision } };
+    return { ok: true, response: { type: 'txn', response }, batch };
+  }
+
+  /** etcd's compaction: only forward, never past the current revision; it keeps the revision. */
+  private compact(request: CompactionRequest): Step {
+    if (request.revision <= this.compactedRaw) return { ok: false, error: MvccErrors.compacted };
+    if (request.revision > this.revision) return { ok: false, error: MvccErrors.futureRevision };
+    this.space.compact(request.revision);
+    this.compactedRaw = request.revision;
+    return {
+      ok: true,
+      response: { type: 'compaction', response: { header: { revision: this.revision } } },
+    };
+  }
+
+  /** etcd's lessor.Grant: id 0 is "not found" (the leader picks ids), an existing id is refused. */
+  private leaseGrant(request: LeaseGrantRequest): Step {
+    if (request.id === 0) return { ok: false, error: MvccErrors.leaseNotFound };
+    if (this.leaseTable.has(request.id)) return { ok: false, error: MvccErrors.leaseExists };
+    this.leaseTable.grant(request.id, request.ttl);
+    const response = {
+      header: { revision: this.revision },
+      id: request.id,
+      ttl: request.ttl,
+      error: '',
+    };
+    return { ok: true, response: { type: 'leaseGrant', response } };
+  }
+
+  /** Revoking (or expiring) a lease deletes all its keys in one revision, in key order. */
+  private leaseRevoke(request: LeaseRevokeRequest): Step {
+    if (!this.leaseTable.has(request.id)) return { ok: false, error: MvccErrors.leaseNotFound };
+    const batch = this.batch();
+    for (const key of this.leaseTable.revoke(request.id))
+      batch.deleteRange(keyRange(key, undefined));
+    const response = { header: { revision: batch.readRevision } };
+    return { ok: true, response: { type: 'leaseRevoke', response }, batch };
+  }
+
+  /** Every lease, ascending id. */
+  leases(): LeaseInfo[] {
+    return this.leaseTable.list();
+  }
+
+  lease(id: number): LeaseInfo | undefined {
+    return this.leaseTable.get(id);
+  }
+
+  /** The keys attached to a lease (LeaseTimeToLive with keys), or undefined for no such lease. */
+  leaseKeys(id: number): Bytes[] | undefined {
+    return this.leaseTable.keysOf(id);
+  }
+
+  /**
+   * The events of [key, rangeEnd) from `startRevision` on, in revision order, for a watch that
+   * starts in the past. As etcd, a start below the compacted revision is refused with it.
+   */
+  eventsSince(key: Bytes, rangeEnd: Bytes | undefined, startRevision: number): EventsSinceResult {
+    if (startRevision < this.compactedRaw) {
+      return { ok: false, compactRevision: this.compactedRaw, error: MvccErrors.compacted };
+    }
+    const found: { event: MvccEvent; sub: number }[] = [];
+    for (const eachKey of this.space.keys(keyRange(key, rangeEnd))) {
+      const history = this.space.history(eachKey) ?? [];
+      history.forEach((change, index) => {
+        if (change.mainRevision < startRevision) return;
+        const before = history[index - 1];
+        const previous = before === undefined || before.tombstone ? undefined : before;
+        const type = change.tombstone ? 'DELETE' : 'PUT';
+        found.push({
+          event: eventOf(type, toKeyValue(eachKey, change), previous, eachKey),
+          sub: change.subRevision,
+        });
+      });
+    }
+    found.sort((a, b) => a.event.kv.modRevision - b.event.kv.modRevision || a.sub - b.sub);
+    return { ok: true, events: found.map(({ event }) => event) };
+  }
+
+  snapshot(): MvccSnapshot {
+    const records: SnapshotRecord[] = [];
+    for (const [key, history] of this.space.entries()) {
+      for (const record of recordsOf(key, history)) records.push(record);
+    }
+    return {
+      format: 'synod-mvcc',
+      version: 1,
+      revision: this.revision,
+      compactedRevision: this.compactedRaw,
+      leases: this.leaseTable.list().map(({ id, ttl }) => [id, ttl] as const),
+      records,
+    };
+  }
+
+  /** Replaces the whole state; a corrupt snapshot fails an assertion and leaves the store as it was. */
+  restore(snapshot: MvccSnapshot): void {
+    assert(
+      Number.isSafeInteger(snapshot.revision) && snapshot.revision >= INITIAL_REVISION,
+      'snapshot revision',
+    );
+    assert(
+      Number.isSafeInteger(snapshot.compactedRevision) &&
+        snapshot.compactedRevision <= snapshot.revision,
+      'snapshot compacted revision',
+    );
+    const space = new KeySpace();
+    const entries = historiesOf(snapshot);
+    space.load(entries);
+    this.space = space;
+    this.revision = snapshot.revision;
+    this.compactedRaw = snapshot.compactedRevision;
+    this.leaseTable.clear();
+    for (const [id, ttl] of snapshot.leases) this.leaseTable.grant(id, ttl);
+    for (const [key, history] of entries) {
+      const last = history[history.length - 1];
+      if (last !== undefined && !last.tombstone) this.leaseTable.attach(key, last.lease);
+    }
+  }
+}

@@ -1,4 +1,4 @@
-import { type Ballot, formatBallot } from '../../core/ballot.js';
+import { type Ballot, compareBallots, formatBallot } from '../../core/ballot.js';
 import type { NodeId } from '../../core/ids.js';
 import type { ClusterView, InvariantChecker, InvariantViolation } from '../../core/protocol.js';
 import { ThresholdQuorum } from '../../core/quorum.js';
@@ -25,6 +25,8 @@ interface Tally {
   readonly ballot: Ballot;
   readonly value: PaxosValue;
   readonly acceptors: Set<NodeId>;
+  /** The acceptor set the votes count against. */
+  readonly voters: readonly NodeId[];
 }
 
 /** Bound on remembered tallies: a run with more distinct (instance, ballot, value) triples is refused loudly. */
@@ -56,6 +58,8 @@ export class PaxosInvariantChecker implements InvariantChecker<PaxosCheckable> {
   private readonly quorums = new Map<string, ThresholdQuorum>();
   private readonly changedInstances = new Set<number>();
   private readonly seenVersion = new WeakMap<PaxosCheckable, number>();
+  /** The node object last seen for each id: a different one means the node restarted. */
+  private readonly incarnations = new Map<NodeId, PaxosCheckable>();
 
   constructor(private readonly variant: PaxosVariant) {}
 
@@ -63,6 +67,7 @@ export class PaxosInvariantChecker implements InvariantChecker<PaxosCheckable> {
     for (const { node } of view.nodes)
       if (node !== undefined)
         for (const value of node.proposedValues()) this.proposed.add(valueKey(value));
+    for (const { id, node } of view.nodes) if (node !== undefined) this.noticeRestart(id, node);
     const changed = view.nodes.filter(
       ({ node }) => node !== undefined && this.seenVersion.get(node) !== node.stateVersion(),
     );
@@ -71,6 +76,52 @@ export class PaxosInvariantChecker implements InvariantChecker<PaxosCheckable> {
     for (const { node } of changed)
       if (node !== undefined) this.seenVersion.set(node, node.stateVersion());
     return broken;
+  }
+
+  /**
+   * When a node restarts under a variant that syncs before it sends, an accept it lost in the crash
+   * was never durable, so nothing it caused ever left the node (its replies waited for the fsync).
+   * Paxos treats such an accept as never made: the checker takes the node's vote back from every
+   * ballot above what it restored, and un-chooses what no longer has a quorum. Under
+   * `reply-before-persist` the lost accept may already have been announced, so it keeps counting.
+   */
+  private noticeRestart(id: NodeId, node: PaxosCheckable): void {
+    const previous = this.incarnations.get(id);
+    this.incarnations.set(id, node);
+    if (previous === undefined || previous === node || this.variant === 'reply-before-persist')
+      return;
+    const restored = new Map(node.acceptedEntries());
+    for (const tally of this.tallies.values()) {
+      if (!tally.acceptors.has(id)) continue;
+      const kept = restored.get(tally.instance);
+      if (kept !== undefined && kept !== null && compareBallots(tally.ballot, kept.ballot) <= 0)
+        continue;
+      tally.acceptors.delete(id);
+      if (!this.quorumFor(tally.voters).isQuorum(tally.acceptors)) this.unchoose(tally);
+    }
+  }
+
+  private unchoose(tally: Tally): void {
+    const values = this.chosen.get(tally.instance);
+    const entry = values?.get(valueKey(tally.value));
+    if (
+      values === undefined ||
+      entry === undefined ||
+      compareBallots(entry.ballot, tally.ballot) !== 0
+    )
+      return;
+    values.delete(valueKey(tally.value));
+    // Another ballot may still have chosen the same value with a quorum of its own.
+    for (const other of this.tallies.values())
+      if (
+        other.instance === tally.instance &&
+        other !== tally &&
+        valueKey(other.value) === valueKey(tally.value) &&
+        this.quorumFor(tally.voters).isQuorum(other.acceptors)
+      ) {
+        values.set(valueKey(other.value), { value: other.value, ballot: other.ballot });
+        return;
+      }
   }
 
   /** Every value chosen so far, by instance. */
@@ -112,7 +163,13 @@ export class PaxosInvariantChecker implements InvariantChecker<PaxosCheckable> {
     if (tally === undefined) {
       if (this.tallies.size >= TALLIES_MAX)
         throw new Error('paxos checker: too many ballots to remember');
-      tally = { instance, ballot: accepted.ballot, value: accepted.value, acceptors: new Set() };
+      tally = {
+        instance,
+        ballot: accepted.ballot,
+        value: accepted.value,
+        acceptors: new Set(),
+        voters: quorum.voters,
+      };
       this.tallies.set(key, tally);
     }
     if (tally.acceptors.has(id)) return;

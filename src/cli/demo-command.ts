@@ -1,19 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import {
-  type RunResult,
-  type SimConfig,
-  type TraceEvent,
-  findProtocol,
-  parseScenario,
-  protocolNames,
-  resolveSimConfig,
-  runSimulation,
-} from '../sim/index.js';
+import type { RunResult, SimConfig, TraceEvent } from '../sim/index.js';
 import { parseSeed } from './arguments.js';
 import { EXIT, type CliIo } from './io.js';
 import { packageRoot } from './package-root.js';
+import { type SimModule, loadSim } from './sim-command.js';
 import { formatTimeUs } from './sim-report.js';
 
 /**
@@ -32,10 +24,11 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
     .command('demo')
     .description("a short, narrated simulation: a cluster under faults, and the checkers' verdicts")
     .option('--seed <n>', 'the seed of the first run (default: 1)', parseSeed)
-    .action((options: { seed?: number }) => runDemo(io, options.seed ?? 1));
+    .action(async (options: { seed?: number }) => runDemo(await loadSim(), io, options.seed ?? 1));
 }
 
-export function runDemo(io: CliIo, seed: number): void {
+export function runDemo(sim: SimModule, io: CliIo, seed: number): void {
+  const { findProtocol, parseScenario, protocolNames, resolveSimConfig, runSimulation } = sim;
   const names = protocolNames();
   const choice =
     DEMO_CHOICES.find((candidate) => names.includes(candidate.protocol)) ?? DEMO_CHOICES[1];
@@ -67,7 +60,7 @@ export function runDemo(io: CliIo, seed: number): void {
     `\nNow the unsafe variant "${unsafeConfig.variant}" of ${choice.protocol}: ${variant?.description ?? ''}\n` +
       `Searching seeds of ${choice.unsafeScenario} for a run where the checkers catch it…\n`,
   );
-  const broken = findViolation(unsafeConfig, seed);
+  const broken = findViolation(sim, unsafeConfig, seed);
   if (broken === undefined) {
     io.out(
       `  no violation in seeds ${seed}..${seed + SEARCH_SEEDS_MAX - 1} (unexpected: the checkers should catch this variant).\n`,
@@ -85,9 +78,13 @@ export function runDemo(io: CliIo, seed: number): void {
   );
 }
 
-function findViolation(config: SimConfig, firstSeed: number): RunResult | undefined {
+function findViolation(
+  sim: SimModule,
+  config: SimConfig,
+  firstSeed: number,
+): RunResult | undefined {
   for (let seed = firstSeed; seed < firstSeed + SEARCH_SEEDS_MAX; seed++) {
-    const result = runSimulation({ ...config, seed });
+    const result = sim.runSimulation({ ...config, seed });
     if (!result.ok) return result;
   }
   return undefined;

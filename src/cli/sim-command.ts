@@ -2,16 +2,9 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { SynodError } from '../core/errors.js';
-import {
-  NEMESIS_NAMES,
-  type RunResult,
-  type SimConfig,
-  type SimConfigInput,
-  parseScenario,
-  protocolNames,
-  resolveSimConfig,
-  runSimulation,
-} from '../sim/index.js';
+import type * as SimIndex from '../sim/index.js';
+import type { RunResult, SimConfig, SimConfigInput } from '../sim/index.js';
+import { NEMESIS_NAMES } from '../sim/nemesis.js';
 import {
   type SeedRange,
   parseDurationUs,
@@ -46,7 +39,7 @@ export function registerSimCommand(program: Command, io: CliIo): void {
     .description(
       'simulate a cluster under faults, check every step, and print a seed that replays any failure',
     )
-    .addOption(new Option('--protocol <name>', `the protocol (${protocolNames().join(', ')})`))
+    .addOption(new Option('--protocol <name>', 'the protocol; `synod variants` lists them'))
     .option(
       '--variant <name>',
       'a variant of the protocol; see `synod variants` (default: default)',
@@ -104,15 +97,20 @@ Examples:
     });
 }
 
+/** The simulator and every protocol, loaded only by the commands that run them (fast start-up for the rest). */
+export type SimModule = typeof SimIndex;
+export const loadSim = (): Promise<SimModule> => import('../sim/index.js');
+
 /** Builds the run's configuration from the scenario file (if any) and the flags, flags winning. */
-export function buildSimConfig(options: SimOptions): SimConfig {
+export function buildSimConfig(sim: SimModule, options: SimOptions): SimConfig {
+  const { protocolNames, resolveSimConfig } = sim;
   if (options.seed !== undefined && options.seeds !== undefined) {
     throw new SynodError('BAD_USAGE', 'give either --seed or --seeds, not both.');
   }
   const base: Record<string, unknown> =
     options.scenario === undefined
       ? {}
-      : (scenarioObject(options.scenario) as Record<string, unknown>);
+      : (scenarioObject(sim, options.scenario) as Record<string, unknown>);
   const protocol = options.protocol ?? (base.protocol as string | undefined);
   if (protocol === undefined) {
     throw new SynodError(
@@ -140,7 +138,7 @@ export function buildSimConfig(options: SimOptions): SimConfig {
   return resolveSimConfig(input as SimConfigInput, options.scenario ?? 'options');
 }
 
-function scenarioObject(file: string): unknown {
+function scenarioObject(sim: SimModule, file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -150,7 +148,7 @@ function scenarioObject(file: string): unknown {
       `cannot read the scenario ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
-  parseScenario(text, file); // validates, with the file's name in every message
+  sim.parseScenario(text, file); // validates, with the file's name in every message
   return JSON.parse(text);
 }
 
@@ -180,15 +178,16 @@ function shellQuote(text: string): string {
 }
 
 export async function runSimCommand(options: SimOptions, io: CliIo): Promise<void> {
-  const config = buildSimConfig(options);
+  const sim = await loadSim();
+  const config = buildSimConfig(sim, options);
   const seeds = options.seeds ?? { from: config.seed, to: config.seed };
   const sweeping = options.seeds !== undefined;
   const outcome = sweeping
-    ? await sweepSeeds(config, seeds, io, options.json !== true)
-    : singleRun(config, options.trace);
+    ? await sweepSeeds(sim, config, seeds, io, options.json !== true)
+    : singleRun(sim, config, options.trace);
   const failing = outcome.firstViolation;
   if (failing !== undefined && sweeping && options.trace !== undefined) {
-    runTraced({ ...config, seed: failing.seed }, options.trace); // the same seed replays the same run
+    runTraced(sim, { ...config, seed: failing.seed }, options.trace); // the same seed replays the same run
   }
   const replay =
     failing === undefined
@@ -213,8 +212,9 @@ interface Outcome {
   interrupted: boolean;
 }
 
-function singleRun(config: SimConfig, traceFile: string | undefined): Outcome {
-  const result = traceFile === undefined ? runSimulation(config) : runTraced(config, traceFile);
+function singleRun(sim: SimModule, config: SimConfig, traceFile: string | undefined): Outcome {
+  const result =
+    traceFile === undefined ? sim.runSimulation(config) : runTraced(sim, config, traceFile);
   const unknown = result.ok && result.linearizability?.verdict === 'unknown';
   return {
     runs: 1,
@@ -227,7 +227,7 @@ function singleRun(config: SimConfig, traceFile: string | undefined): Outcome {
 }
 
 /** Runs `config` with its trace written to `file`, buffered so that tracing costs few syscalls. */
-function runTraced(config: SimConfig, file: string): RunResult {
+function runTraced(sim: SimModule, config: SimConfig, file: string): RunResult {
   let fd: number;
   try {
     fd = openSync(file, 'w');
@@ -245,7 +245,7 @@ function runTraced(config: SimConfig, file: string): RunResult {
     bufferedChars = 0;
   };
   try {
-    return runSimulation(config, {
+    return sim.runSimulation(config, {
       trace: (line) => {
         buffer.push(line, '\n');
         bufferedChars += line.length + 1;
@@ -259,6 +259,7 @@ function runTraced(config: SimConfig, file: string): RunResult {
 }
 
 async function sweepSeeds(
+  sim: SimModule,
   config: SimConfig,
   seeds: SeedRange,
   io: CliIo,
@@ -286,7 +287,7 @@ async function sweepSeeds(
   const outcome: Outcome = { runs: 0, passed: 0, unknownSeeds: [], interrupted: false };
   try {
     for (let seed = seeds.from; seed <= seeds.to && !interrupted; seed++) {
-      const result = runSimulation({ ...config, seed });
+      const result = sim.runSimulation({ ...config, seed });
       outcome.runs++;
       if (!result.ok) outcome.firstViolation = result;
       else if (result.linearizability?.verdict === 'unknown') outcome.unknownSeeds.push(seed);

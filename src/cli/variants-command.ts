@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listVariants } from '../sim/registry.js';
+import { loadSim } from './sim-command.js';
 import type { CliIo } from './io.js';
 
 export function registerVariantsCommand(program: Command, io: CliIo): void {
@@ -13,8 +13,8 @@ export function registerVariantsCommand(program: Command, io: CliIo): void {
         'by its failed predecessors). `synod sim --protocol P --variant V --seeds 1..1000` finds a\n' +
         'violation in each, with a seed that replays it.',
     )
-    .action((options: { json?: boolean }) => {
-      const variants = listVariants();
+    .action(async (options: { json?: boolean }) => {
+      const variants = (await loadSim()).listVariants();
       if (options.json === true) {
         io.out(`${JSON.stringify(variants)}\n`);
         return;

@@ -5,6 +5,7 @@ import { type NodeId, isNodeId } from '../../core/ids.js';
 import type { NodeContext, NodeInspection, ProtocolNode, Ready } from '../../core/protocol.js';
 import { emptyReady } from '../../core/protocol.js';
 import { ThresholdQuorum } from '../../core/quorum.js';
+import { SynodError } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
 import { Acceptor } from './acceptor.js';
 import type { PaxosCheckable } from './invariants.js';
@@ -300,19 +301,20 @@ export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord>, Paxos
       if (!this.relayLearners.includes(to)) this.send(to, { type: 'chosen', instance, value });
   }
 
+  /** `distinguished`: one relay (the first given, or the first learner); `set`: the given ones, or two. */
   private relaysFor(options: PaxosOptions): readonly NodeId[] {
     if (options.learnerScheme === 'all') return [];
-    const relays = options.relayLearners ?? this.learners;
-    const count = options.learnerScheme === 'distinguished' ? 1 : Math.min(2, relays.length);
-    const chosen =
-      options.relayLearners !== undefined && options.learnerScheme === 'set'
-        ? relays
-        : relays.slice(0, count);
-    assert(
-      chosen.every((id) => this.learners.includes(id)),
-      'relay learners must be learners',
-    );
-    return chosen;
+    const given = options.relayLearners;
+    const relays =
+      options.learnerScheme === 'distinguished'
+        ? [given?.[0] ?? (this.learners[0] as NodeId)]
+        : (given ?? this.learners.slice(0, 2));
+    if (!relays.every((id) => this.learners.includes(id)))
+      throw new SynodError(
+        'BAD_OPTION',
+        `paxos relayLearners ${relays.join(',')} must be learners`,
+      );
+    return relays;
   }
 
   private send(to: NodeId, message: PaxosMessage): void {

@@ -119,6 +119,16 @@ describe('synod (in process)', () => {
     }
   });
 
+  it('lists the guided tours and plays one to its end', async () => {
+    const list = await run('scenario', 'list', '--json');
+    const tours = JSON.parse(list.stdout) as { name: string; steps: number }[];
+    expect(tours.length).toBeGreaterThan(0);
+    const played = await run('scenario', 'run', tours[0]!.name);
+    expect(played.exitCode).toBe(0);
+    expect(played.stdout).toMatch(/Every expectation of the tour held/);
+    expect((await run('scenario', 'run', 'no-such-tour')).exitCode).toBe(2);
+  });
+
   it('narrates a demo that ends with the checkers catching an unsafe variant', async () => {
     const io = await run('demo');
     expect(io.exitCode).toBe(0);
@@ -134,7 +144,7 @@ describe('synod (the built command, as a user runs it)', () => {
 
   it('prints help listing its commands', () => {
     const help = execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
-    for (const command of ['sim', 'variants', 'demo', 'check']) {
+    for (const command of ['sim', 'variants', 'demo', 'check', 'scenario']) {
       expect(help).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
   });

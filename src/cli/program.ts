@@ -3,6 +3,7 @@ import { SynodError } from '../core/errors.js';
 import { EXIT, type CliIo } from './io.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerScenarioCommand } from './scenario-command.js';
 import { registerSimCommand } from './sim-command.js';
 import { registerVariantsCommand } from './variants-command.js';
 
@@ -21,6 +22,7 @@ export function createProgram(io: CliIo): Command {
     .exitOverride();
   registerCheckCommand(program, io);
   registerDemoCommand(program, io);
+  registerScenarioCommand(program, io);
   registerSimCommand(program, io);
   registerVariantsCommand(program, io);
   for (const command of program.commands) {

@@ -10,3 +10,4 @@ export * from './replicated-kv.js';
 export * from './replicated-log.js';
 export * from './replicated-state-machine.js';
 export * from './rng.js';
+export * from './tour.js';

@@ -47,3 +47,4 @@ export {
   type TraceEventType,
   type TraceSinks,
 } from './trace.js';
+export { TOURS, findTour } from './tours.js';

@@ -4,6 +4,7 @@ import { EXIT, type CliIo } from './io.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerScenarioCommand } from './scenario-command.js';
+import { registerServerCommands } from './server-commands.js';
 import { registerSimCommand } from './sim-command.js';
 import { registerVariantsCommand } from './variants-command.js';
 
@@ -23,6 +24,7 @@ export function createProgram(io: CliIo): Command {
   registerCheckCommand(program, io);
   registerDemoCommand(program, io);
   registerScenarioCommand(program, io);
+  registerServerCommands(program, io);
   registerSimCommand(program, io);
   registerVariantsCommand(program, io);
   for (const command of program.commands) {

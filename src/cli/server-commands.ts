@@ -1,0 +1,257 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { SynodError } from '../core/errors.js';
+import type { NodeFlags } from '../server/config.js';
+import { parseNodeFlags } from '../server/config.js';
+import { SERVER_ENGINES } from '../server/engines.js';
+import { EtcdServer } from '../server/etcd-server.js';
+import { createLogger, isLogLevel } from '../server/logger.js';
+import { EXIT, type CliIo } from './io.js';
+import { packageRoot } from './package-root.js';
+
+interface NodeCommandOptions extends NodeFlags {
+  readonly logLevel?: string;
+}
+
+interface ClusterCommandOptions {
+  readonly nodes: string;
+  readonly dataDir: string;
+  readonly basePort: string;
+  readonly engine: string;
+  readonly logLevel: string;
+}
+
+const ENGINE_NAMES = SERVER_ENGINES.map((engine) => engine.name).join(', ');
+
+export function registerServerCommands(program: Command, io: CliIo): void {
+  program
+    .command('node')
+    .description("run one member of an etcd-compatible cluster (flags named as etcd's)")
+    .option('--name <name>', "this member's name in --initial-cluster", 'default')
+    .option(
+      '--data-dir <dir>',
+      'where this member keeps its WAL and snapshots (default: <name>.synod)',
+    )
+    .option(
+      '--listen-client-urls <urls>',
+      'where to serve the etcd v3 gRPC API',
+      'http://127.0.0.1:2379',
+    )
+    .option(
+      '--advertise-client-urls <urls>',
+      'client URLs other members list (default: --listen-client-urls)',
+    )
+    .option(
+      '--listen-peer-urls <urls>',
+      'where to accept peer connections',
+      'http://127.0.0.1:2380',
+    )
+    .option(
+      '--initial-advertise-peer-urls <urls>',
+      "this member's peer URLs in --initial-cluster (default: --listen-peer-urls)",
+    )
+    .option('--initial-cluster <list>', 'every member as name=peerURL, comma-separated')
+    .option(
+      '--initial-cluster-state <state>',
+      '"new" (joining a running cluster is not supported yet)',
+      'new',
+    )
+    .option(
+      '--initial-cluster-token <token>',
+      'cluster token: part of the cluster id peers check',
+      'etcd-cluster',
+    )
+    .option('--engine <name>', `replicated-log engine (${ENGINE_NAMES})`, 'raft')
+    .option('--tick-ms <ms>', 'real time per engine tick; Raft elects after 15-30 ticks', '10')
+    .option(
+      '--request-timeout-ms <ms>',
+      'how long a request waits before "request timed out"',
+      '3000',
+    )
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .action((options: NodeCommandOptions) => runNode(io, options));
+  program
+    .command('cluster')
+    .description('start a local etcd-compatible cluster as child processes (Ctrl-C stops it)')
+    .option('--nodes <n>', 'number of members (1-6)', '3')
+    .option('--data-dir <dir>', "one directory holding every member's data", './synod-data')
+    .option('--base-port <port>', 'client port of the first member (peer port: +1)', '2379')
+    .option('--engine <name>', `replicated-log engine (${ENGINE_NAMES})`, 'raft')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .action((options: ClusterCommandOptions) => runCluster(io, options));
+}
+
+function logLevelOf(text: string | undefined): 'debug' | 'info' | 'warn' | 'error' {
+  const level = text ?? 'info';
+  if (!isLogLevel(level))
+    throw new SynodError(
+      'SERVER_BAD_FLAG',
+      `--log-level must be debug, info, warn or error, got "${level}"`,
+    );
+  return level;
+}
+
+async function runNode(io: CliIo, options: NodeCommandOptions): Promise<void> {
+  const config = parseNodeFlags(options);
+  const logger = createLogger({ level: logLevelOf(options.logLevel) }, { member: config.name });
+  let server: EtcdServer;
+  try {
+    server = await EtcdServer.start(config, {
+      logger,
+      onFatal: (error) => {
+        logger.error('fatal: the member stops; restart it to recover from its data directory', {
+          error,
+        });
+        process.exit(1);
+      },
+    });
+  } catch (error) {
+    if (error instanceof SynodError) throw error;
+    throw new SynodError(
+      'SERVER_START_FAILED',
+      `could not start ${config.name}: ${(error as Error).message}`,
+    );
+  }
+  logger.info('serving client requests', {
+    client: `http://${config.listenClient.host}:${server.clientPort}`,
+    peer: `http://${config.listenPeer.host}:${config.listenPeer.port}`,
+    engine: config.engine,
+    dataDir: resolve(config.dataDir),
+  });
+  await new Promise<void>((done) => {
+    const stop = (signal: string) => {
+      logger.info('stopping', { signal });
+      server.stop().then(done, (error: unknown) => {
+        logger.error('error while stopping', { error });
+        done();
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  io.setExitCode(EXIT.ok);
+}
+
+interface ClusterMember {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+}
+
+/** etcd's local-cluster convention: 2379, 22379, 32379 for clients; the peer port is one above. */
+export function clusterMembers(count: number, basePort: number): ClusterMember[] {
+  return Array.from({ length: count }, (_, index) => {
+    const clientPort = index === 0 ? basePort : basePort + (index + 1) * 10_000;
+    if (clientPort + 1 > 65_535)
+      throw new SynodError(
+        'SERVER_BAD_FLAG',
+        `--base-port ${basePort} with ${count} nodes needs port ${clientPort + 1}, above 65535`,
+      );
+    return { name: `n${index + 1}`, clientPort, peerPort: clientPort + 1 };
+  });
+}
+
+function integerOption(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max)
+    throw new SynodError(
+      'SERVER_BAD_FLAG',
+      `${flag} must be an integer from ${min} to ${max}, got "${text}"`,
+    );
+  return value;
+}
+
+async function runCluster(io: CliIo, options: ClusterCommandOptions): Promise<void> {
+  const count = integerOption('--nodes', options.nodes, 1, 6);
+  const basePort = integerOption('--base-port', options.basePort, 1, 65_534);
+  logLevelOf(options.logLevel);
+  if (!SERVER_ENGINES.some((engine) => engine.name === options.engine))
+    throw new SynodError(
+      'SERVER_BAD_FLAG',
+      `--engine "${options.engine}" is not a server engine (available: ${ENGINE_NAMES})`,
+    );
+  const members = clusterMembers(count, basePort);
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const initialCluster = members
+    .map((member) => `${member.name}=http://127.0.0.1:${member.peerPort}`)
+    .join(',');
+  const endpoints = members.map((member) => `127.0.0.1:${member.clientPort}`).join(',');
+  io.out(
+    `Synod: a ${count}-member etcd-compatible cluster (engine ${options.engine}), data in ${dataDir}\n` +
+      members
+        .map(
+          (member) =>
+            `  ${member.name}  client http://127.0.0.1:${member.clientPort}  peer http://127.0.0.1:${member.peerPort}\n`,
+        )
+        .join('') +
+      `Try:  ETCDCTL_API=3 etcdctl --endpoints=${endpoints} put foo bar\n` +
+      `Ctrl-C stops every member; starting again resumes with the data.\n\n`,
+  );
+  const bin = join(packageRoot(), 'bin', 'synod.js');
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+  await new Promise<void>((done) => {
+    const finishIfAllExited = () => {
+      if (children.size === 0) done();
+    };
+    for (const member of members) {
+      const child = spawn(
+        process.execPath,
+        [
+          bin,
+          'node',
+          '--name',
+          member.name,
+          '--data-dir',
+          join(dataDir, member.name),
+          '--listen-client-urls',
+          `http://127.0.0.1:${member.clientPort}`,
+          '--listen-peer-urls',
+          `http://127.0.0.1:${member.peerPort}`,
+          '--initial-cluster',
+          initialCluster,
+          '--initial-cluster-token',
+          'synod-local-cluster',
+          '--engine',
+          options.engine,
+          '--log-level',
+          options.logLevel,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      children.set(member.name, child);
+      prefixLines(child.stdout, member.name, (line) => io.out(line));
+      prefixLines(child.stderr, member.name, (line) => io.err(line));
+      child.on('exit', (code, signal) => {
+        children.delete(member.name);
+        if (!stopping)
+          io.err(
+            `synod cluster: ${member.name} exited (${signal ?? `code ${code}`}); the others keep running\n`,
+          );
+        finishIfAllExited();
+      });
+    }
+    const stopAll = () => {
+      if (stopping) return;
+      stopping = true;
+      io.out('\nStopping every member...\n');
+      for (const child of children.values()) child.kill('SIGTERM');
+    };
+    process.once('SIGINT', stopAll);
+    process.once('SIGTERM', stopAll);
+  });
+  io.out('All members stopped.\n');
+}
+
+function prefixLines(
+  stream: NodeJS.ReadableStream | null,
+  name: string,
+  write: (line: string) => void,
+): void {
+  if (stream === null) return;
+  createInterface({ input: stream }).on('line', (line) => write(`[${name}] ${line}\n`));
+}

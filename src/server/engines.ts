@@ -1,0 +1,58 @@
+import { SynodError } from '../core/errors.js';
+import type { NodeId } from '../core/ids.js';
+import type { NodeContext, ProtocolMessage } from '../core/protocol.js';
+import type { ReplicatedLog } from '../core/replicated-log.js';
+import { parseRaftOptions } from '../protocols/raft/options.js';
+import { RaftNode } from '../protocols/raft/raft.js';
+import type { RaftRecord } from '../protocols/raft/records.js';
+
+/**
+ * A replicated-log engine as the server drives it: the `ReplicatedLog` contract plus the few facts
+ * the API reports (etcd's raft term and index). The API layer sees only this, so a new engine
+ * (Multi-Paxos, ZAB) plugs in with one entry in `SERVER_ENGINES` and no change elsewhere.
+ */
+export interface ServerEngine<C> {
+  readonly log: ReplicatedLog<C, ProtocolMessage, unknown>;
+  /** The engine's epoch as a number (Raft's term), for `raft_term` in response headers. */
+  term(): number;
+  /** The highest log index known committed (etcd's `raftIndex`). */
+  committedIndex(): number;
+  /** Compact the log after this many applied entries (0: never). */
+  readonly snapshotEveryEntries: number;
+  /** Hands leadership to `to`; false when this engine cannot (not the leader, no such member). */
+  transferLeadership(to: NodeId): boolean;
+}
+
+export interface EngineFactory {
+  readonly name: string;
+  readonly description: string;
+  create<C>(context: NodeContext<unknown>): ServerEngine<C>;
+}
+
+const raftEngine: EngineFactory = {
+  name: 'raft',
+  description: 'Raft with Pre-Vote, CheckQuorum, ReadIndex reads and snapshots (the default)',
+  create<C>(context: NodeContext<unknown>): ServerEngine<C> {
+    const options = parseRaftOptions(context.options);
+    const raft = new RaftNode<C>(context as NodeContext<RaftRecord<C>>);
+    return {
+      log: raft as unknown as ReplicatedLog<C, ProtocolMessage, unknown>,
+      term: () => raft.term,
+      committedIndex: () => raft.log.committed,
+      snapshotEveryEntries: options.snapshotEveryEntries,
+      transferLeadership: (to) => raft.transferLeadership(to),
+    };
+  },
+};
+
+export const SERVER_ENGINES: readonly EngineFactory[] = [raftEngine];
+
+export function findEngine(name: string): EngineFactory {
+  const engine = SERVER_ENGINES.find((candidate) => candidate.name === name);
+  if (engine === undefined)
+    throw new SynodError(
+      'SERVER_BAD_FLAG',
+      `--engine "${name}" is not a server engine (available: ${SERVER_ENGINES.map((e) => e.name).join(', ')})`,
+    );
+  return engine;
+}

@@ -1,0 +1,95 @@
+import type { handleUnaryCall, sendUnaryData, ServerUnaryCall, ServiceError } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
+import type { NodeId } from '../../core/ids.js';
+import type { NodeConfig } from '../config.js';
+import type { EtcdApplication, ServerOp, ServerResult } from '../etcd-application.js';
+import type { ServerLogger } from '../logger.js';
+import type { NodeRuntime } from '../node.js';
+import { RequestError } from '../request-error.js';
+import type { WatchHub } from '../watch-hub.js';
+import type { ProtoObject } from './convert.js';
+import type { GrpcFailure } from './etcd-errors.js';
+import { ApiError, EtcdErrors, fromMvccError, fromRequestError } from './etcd-errors.js';
+
+/** What every service handler works with. */
+export interface EtcdContext {
+  readonly config: NodeConfig;
+  readonly runtime: NodeRuntime<ServerOp, ServerResult>;
+  readonly app: EtcdApplication;
+  readonly hub: WatchHub;
+  readonly logger: ServerLogger;
+  /** Watch progress notifications for watches that asked (etcd: every 10 minutes). */
+  readonly progressNotifyIntervalMs: number;
+}
+
+/** `ResponseHeader` with this member's ids and the engine's term. */
+export function headerOf(context: EtcdContext, revision: number): ProtoObject {
+  return {
+    cluster_id: context.config.clusterId.toString(),
+    member_id: context.config.self.memberId.toString(),
+    revision,
+    raft_term: context.runtime.engine.term(),
+  };
+}
+
+export function memberIdOfNode(context: EtcdContext, nodeId: NodeId | undefined): string {
+  if (nodeId === undefined) return '0';
+  const member = context.config.members.find((candidate) => candidate.nodeId === nodeId);
+  return member === undefined ? '0' : member.memberId.toString();
+}
+
+/** Proposes `op` and returns its result, turning etcd-level failures into ApiErrors. */
+export async function propose(
+  context: EtcdContext,
+  op: ServerOp,
+): Promise<ServerResult & { ok: true }> {
+  let result: ServerResult;
+  try {
+    result = await context.runtime.submit(op, context.config.requestTimeoutMs);
+  } catch (error) {
+    if (error instanceof RequestError) throw new ApiError(fromRequestError(error));
+    throw error;
+  }
+  if (!result.ok) throw new ApiError(fromMvccError(result.error));
+  return result;
+}
+
+export function toServiceError(failure: GrpcFailure): Partial<ServiceError> {
+  return { code: failure.code, details: failure.details, metadata: new Metadata() };
+}
+
+/** Maps anything a handler threw to a gRPC status: etcd's errors as given, bugs as INTERNAL. */
+export function failureOf(context: EtcdContext, error: unknown, method: string): GrpcFailure {
+  if (error instanceof ApiError) return error.failure;
+  if (error instanceof RequestError) return fromRequestError(error);
+  context.logger.error('handler failed', { method, error });
+  return { code: status.INTERNAL, details: `synod: internal error in ${method}` };
+}
+
+/**
+ * A unary handler: honours etcd's `hasleader` metadata (fail fast when the member has no leader),
+ * then runs `handle`; every failure becomes a status, never a crash.
+ */
+export function unary(
+  context: EtcdContext,
+  method: string,
+  handle: (request: ProtoObject) => Promise<ProtoObject>,
+): handleUnaryCall<ProtoObject, ProtoObject> {
+  return (
+    call: ServerUnaryCall<ProtoObject, ProtoObject>,
+    callback: sendUnaryData<ProtoObject>,
+  ) => {
+    if (requiresLeader(call.metadata) && context.runtime.leader() === undefined) {
+      callback(toServiceError(EtcdErrors.noLeader));
+      return;
+    }
+    handle(call.request).then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(toServiceError(failureOf(context, error, method))),
+    );
+  };
+}
+
+export function requiresLeader(metadata: Metadata): boolean {
+  return metadata.get('hasleader')[0] === 'true';
+}

@@ -1,0 +1,315 @@
+import { randomInt } from 'node:crypto';
+import { assert } from '../core/assert.js';
+import type { NodeId } from '../core/ids.js';
+import type { ProtocolMessage } from '../core/protocol.js';
+import {
+  type LogCommand,
+  type ReplicatedApplication,
+  type ReplicatedReady,
+  ReplicatedStateMachine,
+} from '../core/replicated-state-machine.js';
+import { createRng } from '../core/rng.js';
+import { DurableStore } from '../storage/durable-store.js';
+import type { PeerAddress } from '../transport/peer-link.js';
+import { PeerTransport } from '../transport/peer-transport.js';
+import type { EngineFactory, ServerEngine } from './engines.js';
+import type { ServerLogger } from './logger.js';
+import { RequestError } from './request-error.js';
+
+export interface NodeRuntimeOptions<Op, Res> {
+  readonly nodeId: NodeId;
+  readonly members: readonly NodeId[];
+  /** Every other member's peer address. */
+  readonly peers: ReadonlyMap<NodeId, PeerAddress>;
+  readonly listenPeer: PeerAddress;
+  /** Checked by the transport handshake: a node of another cluster is refused. */
+  readonly clusterId: string;
+  readonly dataDir: string;
+  readonly engine: EngineFactory;
+  readonly engineOptions?: Readonly<Record<string, unknown>>;
+  readonly application: ReplicatedApplication<Op, Res>;
+  /** Real time per engine tick: Raft's 15-tick election timeout is 150-300 ms at 10 ms. */
+  readonly tickMs: number;
+  readonly logger: ServerLogger;
+  /** The store failed or the engine broke an assertion: the process must restart from disk. */
+  readonly onFatal: (error: unknown) => void;
+  /**
+   * Called right after each batch is drained (its entries just applied); the callback it returns
+   * runs once that batch is durable and sent, in batch order. The API layer uses it to publish
+   * watch events only when the writes that made them can no longer be lost.
+   */
+  readonly afterReady?: () => (() => void) | undefined;
+}
+
+interface PendingRequest<Res> {
+  readonly op: unknown;
+  readonly resolve: (result: Res) => void;
+  readonly reject: (error: RequestError) => void;
+  readonly deadlineMs: number;
+  timer: NodeJS.Timeout | undefined;
+  /** Whether a leader was known at some attempt: decides "no leader" versus "timed out". */
+  sawLeader: boolean;
+  /** The leader when the request was taken: a timeout after a change blames the old leader. */
+  readonly leaderAtStart: NodeId | undefined;
+}
+
+/** How often a request refused for want of a leader is offered again while its deadline lasts. */
+const NO_LEADER_RETRY_MS = 50;
+/** Batches accepted by the store but not yet delivered; beyond this the driver is broken. */
+const UNDELIVERED_BATCHES_MAX = 100_000;
+
+/**
+ * One member on a real clock, real TCP and real disk: it drives a `ReplicatedLog` engine wrapped in
+ * a `ReplicatedStateMachine` for the server's application, and keeps the Ready contract — each
+ * drained batch is handed to the store (`apply(persist, sync)`), and only once it and every batch
+ * before it are durable are its messages sent and its client answers released. Batches are
+ * pipelined (the store groups their fsyncs) but delivered strictly in order.
+ */
+export class NodeRuntime<Op, Res> {
+  readonly engine: ServerEngine<LogCommand<Op>>;
+  readonly machine: ReplicatedStateMachine<Op, Res, ProtocolMessage, unknown>;
+  private readonly transport: PeerTransport<ProtocolMessage>;
+  private readonly pending = new Map<number, PendingRequest<Res>>();
+  /** Request ids start at a random point so a restarted node never reuses a live id. */
+  private nextRequestId = randomInt(1, 2 ** 47);
+  private ticker: NodeJS.Timeout | undefined;
+  private drainScheduled = false;
+  private delivered: Promise<void> = Promise.resolve();
+  private undeliveredBatches = 0;
+  private stopped = false;
+  private failed = false;
+
+  private constructor(
+    private readonly options: NodeRuntimeOptions<Op, Res>,
+    private readonly store: DurableStore<unknown>,
+    restored: readonly unknown[],
+  ) {
+    const seed = randomInt(0, 2 ** 47);
+    this.engine = options.engine.create<LogCommand<Op>>({
+      id: options.nodeId,
+      members: options.members,
+      variant: 'default',
+      rng: createRng(seed),
+      clock: { nowUs: () => Math.floor(performance.timeOrigin * 1000 + performance.now() * 1000) },
+      restored,
+      options: options.engineOptions ?? {},
+    });
+    this.machine = new ReplicatedStateMachine(this.engine.log, options.application, {
+      snapshotEveryEntries: this.engine.snapshotEveryEntries,
+      pendingRequestsMax: 10_000,
+    });
+    this.transport = new PeerTransport<ProtocolMessage>({
+      clusterId: options.clusterId,
+      nodeId: options.nodeId,
+      listen: options.listenPeer,
+      peers: options.peers,
+      onMessage: (from, message) => this.onPeerMessage(from, message),
+      logger: quietTransportLogger(options.logger.child({ component: 'transport' })),
+    });
+  }
+
+  /** Opens and recovers the data directory, starts the peer listener and the clock. */
+  static async start<Op, Res>(options: NodeRuntimeOptions<Op, Res>): Promise<NodeRuntime<Op, Res>> {
+    assert(Number.isInteger(options.tickMs) && options.tickMs >= 1, 'tickMs must be >= 1');
+    const store = await DurableStore.open<unknown>(options.dataDir);
+    let runtime: NodeRuntime<Op, Res>;
+    try {
+      const { records, report } = await store.load();
+      options.logger.info('recovered data directory', {
+        dataDir: store.paths.root,
+        records: records.length,
+        truncatedTail: report.truncatedTail !== null,
+      });
+      runtime = new NodeRuntime(options, store, records);
+      await runtime.transport.start();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    runtime.ticker = setInterval(() => runtime.onTick(), options.tickMs);
+    runtime.scheduleDrain(); // a restarted node has committed entries to apply
+    return runtime;
+  }
+
+  get nodeId(): NodeId {
+    return this.options.nodeId;
+  }
+
+  leader(): NodeId | undefined {
+    return this.engine.log.leader();
+  }
+
+  /**
+   * Proposes `op` through the log (or, for a read-only op, waits for a read barrier) and resolves
+   * with its result once it has been applied here and the batch that applied it is durable.
+   * Rejects with `no leader` when none was known for the whole timeout, `timed out` otherwise.
+   */
+  submit(op: Op, timeoutMs: number): Promise<Res> {
+    if (this.stopped || this.failed)
+      return Promise.reject(new RequestError('stopping', 'the node is shutting down'));
+    const id = this.nextRequestId++;
+    return new Promise<Res>((resolve, reject) => {
+      const request: PendingRequest<Res> = {
+        op,
+        resolve,
+        reject,
+        deadlineMs: Date.now() + timeoutMs,
+        timer: undefined,
+        sawLeader: this.leader() !== undefined,
+        leaderAtStart: this.leader(),
+      };
+      request.timer = setTimeout(() => this.expire(id), timeoutMs);
+      this.pending.set(id, request);
+      this.machine.request({ id, op });
+      this.scheduleDrain();
+    });
+  }
+
+  /** Asks the engine to hand leadership to `to`. */
+  transferLeadership(to: NodeId): boolean {
+    const accepted = this.engine.transferLeadership(to);
+    this.scheduleDrain();
+    return accepted;
+  }
+
+  /** Stops the clock and the transport, fails what is pending and closes the store. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    for (const [id, request] of this.pending) {
+      clearTimeout(request.timer);
+      this.pending.delete(id);
+      request.reject(new RequestError('stopping', 'the node is shutting down'));
+    }
+    await this.transport.close();
+    await this.delivered.catch(() => undefined);
+    await this.store.close();
+  }
+
+  private onTick(): void {
+    if (this.stopped || this.failed) return;
+    this.machine.tick();
+    this.scheduleDrain();
+  }
+
+  private onPeerMessage(from: NodeId, message: ProtocolMessage): void {
+    if (this.stopped || this.failed) return;
+    if (typeof message.type !== 'string') {
+      this.options.logger.warn('dropped a peer message without a type', { from });
+      return;
+    }
+    this.machine.step(from, message);
+    this.scheduleDrain();
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    // setImmediate, so the messages and requests of one event-loop turn share a batch and a sync.
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    if (this.stopped || this.failed) return;
+    try {
+      while (this.machine.hasReady()) {
+        const batch = this.machine.ready();
+        const onDelivered = this.options.afterReady?.();
+        const durable =
+          batch.persist.length === 0 ? undefined : this.store.apply(batch.persist, batch.sync);
+        this.undeliveredBatches++;
+        assert(this.undeliveredBatches <= UNDELIVERED_BATCHES_MAX, 'too many undelivered batches');
+        this.delivered = this.delivered
+          .then(() => durable)
+          .then(() => this.deliver(batch, onDelivered))
+          .catch((error: unknown) => this.fail(error));
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** The batch and all before it are durable: send, answer, and let the API layer publish. */
+  private deliver(
+    batch: ReplicatedReady<ProtocolMessage, unknown, Res>,
+    onDelivered: (() => void) | undefined,
+  ): void {
+    this.undeliveredBatches--;
+    if (this.failed) return;
+    for (const envelope of batch.messages) {
+      if (envelope.to === this.options.nodeId) continue;
+      this.transport.send(envelope.to, envelope.message);
+    }
+    for (const note of batch.notes) this.options.logger.debug(note.text, { kind: note.kind });
+    for (const response of batch.responses) {
+      const request = this.pending.get(response.id);
+      if (request === undefined) continue; // timed out already
+      if (response.outcome === 'ok') {
+        this.settle(response.id);
+        request.resolve(response.result);
+      } else {
+        this.retryOrFail(response.id, request, response.error);
+      }
+    }
+    onDelivered?.();
+  }
+
+  /** A refusal for want of a leader is retried until the deadline, as etcd waits for an election. */
+  private retryOrFail(id: number, request: PendingRequest<Res>, error: string): void {
+    if (error !== 'not the leader') {
+      this.settle(id);
+      request.reject(new RequestError('overloaded', error));
+      return;
+    }
+    if (Date.now() + NO_LEADER_RETRY_MS >= request.deadlineMs) return; // the timer will fire
+    setTimeout(() => {
+      if (!this.pending.has(id) || this.stopped || this.failed) return;
+      request.sawLeader ||= this.leader() !== undefined;
+      this.machine.request({ id, op: request.op as Op });
+      this.scheduleDrain();
+    }, NO_LEADER_RETRY_MS);
+  }
+
+  private expire(id: number): void {
+    const request = this.pending.get(id);
+    if (request === undefined) return;
+    this.pending.delete(id);
+    this.machine.abandon(id);
+    const leader = this.leader();
+    if (!request.sawLeader && leader === undefined)
+      request.reject(new RequestError('no-leader', 'no leader'));
+    else if (request.leaderAtStart !== undefined && request.leaderAtStart !== leader)
+      request.reject(
+        new RequestError('timeout-leader-fail', 'request timed out after a leader change'),
+      );
+    else request.reject(new RequestError('timeout', 'request timed out'));
+  }
+
+  private settle(id: number): void {
+    const request = this.pending.get(id);
+    if (request === undefined) return;
+    clearTimeout(request.timer);
+    this.pending.delete(id);
+  }
+
+  private fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    for (const [id, request] of this.pending) {
+      clearTimeout(request.timer);
+      this.pending.delete(id);
+      request.reject(new RequestError('stopping', 'the node failed and must restart'));
+    }
+    this.options.onFatal(error);
+  }
+}
+
+/** Connection churn is routine for a member (peers restart); only warnings and errors show at info. */
+function quietTransportLogger(logger: ServerLogger): ServerLogger {
+  return { ...logger, info: (message, fields) => logger.debug(message, fields) };
+}

@@ -216,7 +216,7 @@ export class Clients {
     });
     if (type === 'info') client.process += this.config.count;
     this.move(client, outcome, leaderHint);
-    this.scheduleNext(client);
+    this.scheduleNext(client, outcome === 'ok' ? 0 : this.config.backoffUs);
   }
 
   /** After trouble, try another node: the hinted leader, or the next one round-robin. */
@@ -279,9 +279,10 @@ export class Clients {
       client.seen.set(op.key, String(result.value));
   }
 
-  private scheduleNext(client: ClientProcess): void {
+  private scheduleNext(client: ClientProcess, backoffUs = 0): void {
     const thinkUs = client.rng.int(this.config.thinkUsMin, this.config.thinkUsMax);
-    this.env.scheduleWake(client.slot, this.env.nowUs() + thinkUs);
+    // At least a microsecond: a process answered at once must not spin in zero virtual time.
+    this.env.scheduleWake(client.slot, this.env.nowUs() + Math.max(1, backoffUs + thinkUs));
   }
 
   private nextOp(client: ClientProcess): KvOp {

@@ -17,7 +17,7 @@ export interface LinkOverride {
 }
 
 export interface NetworkConfig {
-  /** The default latency of every link. */
+  /** The default latency of every link (a draw below 1 µs counts as 1 µs). */
   readonly latency: LatencyDistribution;
   readonly links: readonly LinkOverride[];
   readonly lossProbability: number;
@@ -57,6 +57,11 @@ export interface ClientConfig {
   /** Pause between one operation's completion and the next invocation. */
   readonly thinkUsMin: number;
   readonly thinkUsMax: number;
+  /**
+   * Extra wait after an operation that failed or timed out, before the next one: a client does not
+   * hammer a node that refuses it (and with zero think time, could not loop in zero virtual time).
+   */
+  readonly backoffUs: number;
   /** Operations touch keys k0..k{keys-1}: few keys, many conflicts. */
   readonly keys: number;
   readonly mix: WorkloadMix;
@@ -140,6 +145,7 @@ export const DEFAULT_CLIENTS: ClientConfig = {
   timeoutUs: 500_000,
   thinkUsMin: 0,
   thinkUsMax: 20_000,
+  backoffUs: 10_000,
   keys: 3,
   mix: { get: 4, put: 2, delete: 1, cas: 2, inc: 2 },
   followLeaderHint: true,

@@ -107,10 +107,13 @@ export class Network {
     return this.rng.chance(probability);
   }
 
-  /** The delay of one copy of a message on this link, reordering included. */
+  /**
+   * The delay of one copy of a message on this link, reordering included. At least 1 µs: two nodes
+   * answering each other at zero latency would otherwise run forever without time advancing.
+   */
   delayUs(from: NodeId, to: NodeId): number {
     const override = this.overrides[from * this.size + to];
-    let delayUs = sampleLatencyUs(override?.latency ?? this.config.latency, this.rng);
+    let delayUs = Math.max(1, sampleLatencyUs(override?.latency ?? this.config.latency, this.rng));
     if (this.rng.chance(this.weather.reorderProbability))
       delayUs += this.rng.int(0, this.config.reorderDelayUsMax);
     return delayUs;

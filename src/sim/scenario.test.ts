@@ -84,6 +84,12 @@ describe('resolveSimConfig', () => {
     expect(problems('fixed-leader')).toContain('must be an object');
     expect(problems(undefined)).toContain('a configuration object is required');
   });
+
+  it("reports the protocol's own complaints about its options under `options`", () => {
+    expect(problems({ protocol: 'fixed-leader', options: { heartbeatTicks: 0 } })).toContain(
+      'options: fixed-leader option heartbeatTicks must be an integer >= 1',
+    );
+  });
 });
 
 describe('parseScenario', () => {

@@ -1,6 +1,7 @@
 import { SynodError } from '../core/errors.js';
-import { NODE_ID_MAX } from '../core/ids.js';
-import { SEED_MAX } from '../core/rng.js';
+import { ManualClock } from '../core/clock.js';
+import { NODE_ID_MAX, nodeIds } from '../core/ids.js';
+import { SEED_MAX, createRng } from '../core/rng.js';
 import {
   type ClientConfig,
   type ClockSkew,
@@ -232,9 +233,32 @@ export function resolveSimConfig(
       integer: true,
     }),
   };
+  if (reader.errors.length === 0 && definition !== undefined)
+    checkOptions(reader, definition, config);
   if (reader.errors.length > 0)
     throw new SynodError('BAD_SCENARIO', `invalid ${source}:\n  ${reader.errors.join('\n  ')}`);
   return config;
+}
+
+/**
+ * Protocols validate their own options when a node is created (a `SynodError`); creating one node
+ * now, with nothing restored, reports bad options here with the rest instead of mid-run.
+ */
+function checkOptions(reader: Reader, definition: AnyProtocolDefinition, config: SimConfig): void {
+  try {
+    definition.create({
+      id: 0,
+      members: nodeIds(config.nodes),
+      variant: config.variant,
+      rng: createRng(config.seed),
+      clock: new ManualClock(),
+      restored: [],
+      options: config.options,
+    });
+  } catch (error) {
+    if (!(error instanceof SynodError)) throw error;
+    reader.fail('options', error.message);
+  }
 }
 
 /** Parses and validates a scenario file's text (JSON). */
@@ -426,6 +450,7 @@ const CLIENT_FIELDS = [
   'timeoutUs',
   'thinkUsMin',
   'thinkUsMax',
+  'backoffUs',
   'keys',
   'mix',
   'followLeaderHint',
@@ -478,6 +503,11 @@ function readClients(reader: Reader, value: unknown): ClientConfig {
     }),
     thinkUsMin,
     thinkUsMax,
+    backoffUs: reader.number(object, 'backoffUs', 'clients', d.backoffUs, {
+      min: 1,
+      max: TIME_US_MAX,
+      integer: true,
+    }),
     keys: reader.number(object, 'keys', 'clients', d.keys, {
       min: 1,
       max: 1_000_000,

@@ -345,7 +345,8 @@ export class Simulation {
   }
 
   private createClients(root: Rng): Clients | undefined {
-    if (this.definition.serves !== 'kv' || this.config.clients.count === 0) return undefined;
+    // With `count` 0 there are no client processes, but `submit` still works (the visualizer).
+    if (this.definition.serves !== 'kv') return undefined;
     return new Clients(this.config.clients, this.members, root.split('clients'), {
       nowUs: () => this.clock.nowUs(),
       scheduleWake: (slot, atUs) => this.schedule(atUs, CLIENT_WAKE, slot, -1, -1, undefined),

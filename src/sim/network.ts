@@ -104,7 +104,8 @@ export class Network {
       override?.lossProbability !== undefined && this.weather === this.calm
         ? override.lossProbability
         : this.weather.lossProbability;
-    return this.rng.chance(probability);
+    // rng.chance draws nothing at 0 either, but checks its argument first; this is the hot path.
+    return probability > 0 && this.rng.chance(probability);
   }
 
   /**
@@ -114,13 +115,15 @@ export class Network {
   delayUs(from: NodeId, to: NodeId): number {
     const override = this.overrides[from * this.size + to];
     let delayUs = Math.max(1, sampleLatencyUs(override?.latency ?? this.config.latency, this.rng));
-    if (this.rng.chance(this.weather.reorderProbability))
+    const reorder = this.weather.reorderProbability;
+    if (reorder > 0 && this.rng.chance(reorder))
       delayUs += this.rng.int(0, this.config.reorderDelayUsMax);
     return delayUs;
   }
 
   /** Whether the network delivers a second copy of a message. */
   duplicated(): boolean {
-    return this.rng.chance(this.weather.duplicateProbability);
+    const duplicate = this.weather.duplicateProbability;
+    return duplicate > 0 && this.rng.chance(duplicate);
   }
 }

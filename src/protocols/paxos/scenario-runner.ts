@@ -109,6 +109,15 @@ export class ScenarioRun {
             ([id, value]) =>
               `${this.name(id)} learned ${value === undefined ? 'nothing' : valueKey(value)}, expected ${valueKey(expect.value)}`,
           );
+      case 'learned':
+        return Object.entries(expect.learned).flatMap(([id, value]) => {
+          const actual = this.learned().get(Number(id));
+          const actualKey = actual === undefined ? 'nothing' : valueKey(actual);
+          const expectedKey = value === null ? 'nothing' : valueKey(value);
+          return actualKey === expectedKey
+            ? []
+            : [`${this.name(Number(id))} learned ${actualKey}, expected ${expectedKey}`];
+        });
       case 'one-value-chosen':
         return values.size === 1 && !values.has(undefined)
           ? []

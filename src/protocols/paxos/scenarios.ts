@@ -80,6 +80,8 @@ export type ScenarioOutcome =
   | { readonly kind: 'chosen'; readonly value: PaxosValue }
   | { readonly kind: 'nothing-chosen' }
   | { readonly kind: 'one-value-chosen' }
+  /** Exactly what each listed learner learned (null: nothing); for tours where learning fails. */
+  | { readonly kind: 'learned'; readonly learned: Readonly<Record<string, PaxosValue | null>> }
   /** The invariant checker must report two different values chosen (an unsafe variant's counterexample). */
   | { readonly kind: 'agreement-violated' };
 
@@ -745,12 +747,59 @@ const unsafeMinorityQuorum: Scenario = {
   expect: { kind: 'agreement-violated' },
 };
 
+// Seed 000's learner schemes: acceptors 0..2, proposer 3, learners 4..7, node 4 the relay.
+const distinguishedLearnerCrash: Scenario = {
+  name: 'distinguished-learner-crash',
+  title: 'The distinguished learner crashes: a value is chosen, and nobody learns it',
+  description:
+    'Seed 000, scheme two: acceptors send what they accept to one distinguished learner, which ' +
+    'tells the others (acceptors + learners − 1 messages instead of acceptors × learners). Here ' +
+    'it crashes as the acceptors’ news arrives: x is chosen, yet learners 5, 6 and 7 never hear ' +
+    'of it. A set of relays (scheme three) survives such a crash at the price of more messages.',
+  nodes: [
+    { id: 0, name: 'acceptor0' },
+    { id: 1, name: 'acceptor1' },
+    { id: 2, name: 'acceptor2' },
+    { id: 3, name: 'proposer' },
+    { id: 4, name: 'relay' },
+    { id: 5, name: 'learner5' },
+    { id: 6, name: 'learner6' },
+    { id: 7, name: 'learner7' },
+  ],
+  variant: 'default',
+  options: {
+    acceptors: [0, 1, 2],
+    proposers: [3],
+    learners: [4, 5, 6, 7],
+    learnerScheme: 'distinguished',
+  },
+  seed: 1,
+  steps: [
+    { do: 'propose', node: 3, value: 'x', say: 'the proposer proposes x' },
+    { do: 'deliver-all', type: 'prepare' },
+    {
+      do: 'deliver-all',
+      type: 'promise',
+      say: 'a majority promised: the proposer asks to accept x',
+    },
+    { do: 'deliver-all', type: 'accept', say: 'every acceptor accepts x and tells only the relay' },
+    { do: 'deliver', from: 0, to: 4, type: 'learn', say: 'the relay hears from one acceptor' },
+    { do: 'crash', node: 4, say: 'the relay crashes before it hears from a majority' },
+    {
+      do: 'deliver-all',
+      say: 'the rest of the news goes to a dead node; learners 5, 6, 7 learn nothing',
+    },
+  ],
+  expect: { kind: 'learned', learned: { '5': null, '6': null, '7': null } },
+};
+
 export const PAXOS_SCENARIOS: readonly Scenario[] = [
   prepareCarriesNoValue,
   valueCarriedByPromise,
   leaderElection,
   livelock,
   livelockBackoff,
+  distinguishedLearnerCrash,
   unsafeReplyBeforePersist,
   unsafeIgnoreAccepted,
   unsafeMinorityQuorum,

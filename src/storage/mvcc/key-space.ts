@@ -37,22 +37,38 @@ export class KeySpace {
     return this.histories.get(key);
   }
 
-  /** Keys of `range` that have any retained history, in byte order. */
-  *keys(range: KeyRange): Generator<Bytes> {
+  /** Calls `visit` for each key of `range` with retained history, in byte order, until it returns false. */
+  scanKeys(range: KeyRange, visit: (key: Bytes, history: KeyHistory) => boolean | void): void {
     if (range.single) {
-      if (this.histories.has(range.start)) yield range.start;
+      const history = this.histories.get(range.start);
+      if (history !== undefined) visit(range.start, history);
       return;
     }
     if (range.end !== undefined && range.end <= range.start) return;
-    yield* this.index.range(range.start, range.end);
+    this.index.scan(range.start, range.end, (key) =>
+      visit(key, this.histories.get(key) as KeyHistory),
+    );
   }
 
-  /** The versions of `range` visible at `revision`, in key order. */
-  *visible(range: KeyRange, revision: number): Generator<[Bytes, StoredVersion]> {
-    for (const key of this.keys(range)) {
-      const version = visibleAt(this.histories.get(key) as KeyHistory, revision);
-      if (version !== undefined) yield [key, version];
-    }
+  /** Calls `visit` for each key of `range` that existed at `revision`, with its version then. */
+  scanVisible(
+    range: KeyRange,
+    revision: number,
+    visit: (key: Bytes, version: StoredVersion) => boolean | void,
+  ): void {
+    this.scanKeys(range, (key, history) => {
+      const version = visibleAt(history, revision);
+      return version === undefined ? true : visit(key, version);
+    });
+  }
+
+  /** The keys of `range` with retained history, in byte order. */
+  keys(range: KeyRange): Bytes[] {
+    const keys: Bytes[] = [];
+    this.scanKeys(range, (key) => {
+      keys.push(key);
+    });
+    return keys;
   }
 
   /** Records a change; changes arrive in ascending revision order. */

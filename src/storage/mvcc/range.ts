@@ -60,12 +60,11 @@ export function executeRange(
   const limit = fetchLimit(request);
   let count = 0;
   let kvs: KeyValue[] = [];
-  for (const [key, version] of space.visible(range, revision)) {
+  const countOnly = request.countOnly === true;
+  space.scanVisible(range, revision, (key, version) => {
     count++;
-    if (request.countOnly !== true && (limit === 0 || kvs.length < limit)) {
-      kvs.push(toKeyValue(key, version));
-    }
-  }
+    if (!countOnly && (limit === 0 || kvs.length < limit)) kvs.push(toKeyValue(key, version));
+  });
   if (request.countOnly === true)
     return { ok: true, response: { header, kvs: [], more: false, count } };
   kvs = kvs.filter(revisionFilter(request));

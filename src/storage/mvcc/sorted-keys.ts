@@ -80,6 +80,24 @@ export class SortedKeys {
     }
   }
 
+  /**
+   * Calls `visit` with the keys in [start, end) in ascending order until it returns false; `end`
+   * undefined means no upper bound. A plain loop, not a generator: scans are the hot path of reads.
+   */
+  scan(start: Bytes, end: Bytes | undefined, visit: (key: Bytes) => boolean | void): void {
+    if (this.chunks.length === 0) return;
+    let chunkIndex = this.chunkFor(start);
+    let position = lowerBound(this.chunks[chunkIndex] as Bytes[], start);
+    for (; chunkIndex < this.chunks.length; chunkIndex++, position = 0) {
+      const chunk = this.chunks[chunkIndex] as Bytes[];
+      for (; position < chunk.length; position++) {
+        const key = chunk[position] as Bytes;
+        if (end !== undefined && key >= end) return;
+        if (visit(key) === false) return;
+      }
+    }
+  }
+
   /** The chunk where `key` is or would be inserted: the last chunk whose first key <= key. */
   private chunkFor(key: Bytes): number {
     let low = 0;

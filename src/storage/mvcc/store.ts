@@ -213,19 +213,16 @@ export class MvccStore implements StateMachine<MvccCommand, ApplyResult, MvccSna
       return { ok: false, compactRevision: this.compactedRaw, error: MvccErrors.compacted };
     }
     const found: { event: MvccEvent; sub: number }[] = [];
-    for (const eachKey of this.space.keys(keyRange(key, rangeEnd))) {
-      const history = this.space.history(eachKey) ?? [];
+    this.space.scanKeys(keyRange(key, rangeEnd), (eachKey, history) => {
       history.forEach((change, index) => {
         if (change.mainRevision < startRevision) return;
         const before = history[index - 1];
         const previous = before === undefined || before.tombstone ? undefined : before;
         const type = change.tombstone ? 'DELETE' : 'PUT';
-        found.push({
-          event: eventOf(type, toKeyValue(eachKey, change), previous, eachKey),
-          sub: change.subRevision,
-        });
+        const event = eventOf(type, toKeyValue(eachKey, change), previous, eachKey);
+        found.push({ event, sub: change.subRevision });
       });
-    }
+    });
     found.sort((a, b) => a.event.kv.modRevision - b.event.kv.modRevision || a.sub - b.sub);
     return { ok: true, events: found.map(({ event }) => event) };
   }

@@ -1,5 +1,6 @@
 import { assert } from '../../core/assert.js';
 import { MvccErrors } from './errors.js';
+import { toKeyValue } from './key-history.js';
 import { keyRange } from './key-space.js';
 import type { KeySpace } from './key-space.js';
 import type { LeaseTable } from './lease-table.js';
@@ -45,18 +46,13 @@ export function planTxn(space: KeySpace, request: TxnRequest, revision: number):
 /** etcd's `applyCompare`: every key of the range must pass; no key passes only for non-VALUE targets, as a zero KeyValue. */
 function applyCompare(space: KeySpace, compare: Compare, revision: number): boolean {
   let found = false;
-  for (const [key, version] of space.visible(keyRange(compare.key, compare.rangeEnd), revision)) {
+  let holds = true;
+  space.scanVisible(keyRange(compare.key, compare.rangeEnd), revision, (key, version) => {
     found = true;
-    const kv: KeyValue = {
-      key,
-      createRevision: version.createRevision,
-      modRevision: version.mainRevision,
-      version: version.version,
-      value: version.value,
-      lease: version.lease,
-    };
-    if (!compareKv(compare, kv)) return false;
-  }
+    holds = compareKv(compare, toKeyValue(key, version));
+    return holds;
+  });
+  if (!holds) return false;
   if (found) return true;
   if (compare.target === 'VALUE') return false;
   return compareKv(compare, {

@@ -62,7 +62,7 @@ export class WriteBatch {
   /** Deletes every live key of `range`; returns their versions before deletion, in key order. */
   deleteRange(range: KeyRange): KeyValue[] {
     const deleted: KeyValue[] = [];
-    const keys = [...this.space.keys(range)];
+    const keys = this.space.keys(range);
     for (const key of keys) {
       const previous = this.current(key);
       if (previous === undefined) continue;

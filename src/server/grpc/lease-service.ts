@@ -71,11 +71,13 @@ export function leaseService(context: EtcdContext): UntypedServiceImplementation
   };
 }
 
+/** Answers keep-alives one at a time, in the order they came, as etcd's stream does. */
 function keepAliveStream(
   context: EtcdContext,
   call: ServerDuplexStream<ProtoObject, ProtoObject>,
 ): void {
-  let inFlight = 0;
+  let queued = 0;
+  let chain: Promise<void> = Promise.resolve();
   let ended = false;
   const finish = (error?: unknown) => {
     if (ended) return;
@@ -85,7 +87,7 @@ function keepAliveStream(
   };
   call.on('data', (message: ProtoObject) => {
     if (ended) return;
-    if (inFlight >= KEEPALIVES_IN_FLIGHT_MAX) {
+    if (queued >= KEEPALIVES_IN_FLIGHT_MAX) {
       finish(new ApiError(EtcdErrors.tooManyRequests));
       return;
     }
@@ -95,24 +97,20 @@ function keepAliveStream(
     } catch {
       id = -1; // never issued: answered as an unknown lease below
     }
-    inFlight++;
-    renew(context, id).then(
-      (ttl) => {
-        inFlight--;
-        if (!ended)
-          call.write({
-            header: headerOf(context, context.app.store.currentRevision),
-            ID: id,
-            TTL: ttl,
-          });
-      },
-      (error: unknown) => {
-        inFlight--;
+    queued++;
+    chain = chain.then(async () => {
+      try {
+        const ttl = await renew(context, id);
+        const revision = context.app.store.currentRevision;
+        if (!ended) call.write({ header: headerOf(context, revision), ID: id, TTL: ttl });
+      } catch (error) {
         finish(error);
-      },
-    );
+      } finally {
+        queued--;
+      }
+    });
   });
-  call.on('end', () => finish());
+  call.on('end', () => void chain.then(() => finish()));
   call.on('error', () => {
     ended = true;
   });

@@ -1,0 +1,235 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client, ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
+import { credentials, status } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNodeFlags } from './config.js';
+import { EtcdServer } from './etcd-server.js';
+import { etcdServices } from './grpc/proto.js';
+import { silentLogger } from './logger.js';
+import { freePort, waitUntil } from './testing/process-cluster.js';
+
+type Message = Record<string, unknown>;
+type UnaryMethod = (
+  request: Message,
+  callback: (error: ServiceError | null, response: Message) => void,
+) => void;
+
+/** Calls a unary method and returns the response or the gRPC error. */
+function call(client: Client, method: string, request: Message): Promise<Message> {
+  return new Promise((resolve, reject) => {
+    const fn = (client as unknown as Record<string, UnaryMethod>)[method] as UnaryMethod;
+    fn.call(client, request, (error, response) =>
+      error === null ? resolve(response) : reject(error),
+    );
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const bytes = (text: string) => Buffer.from(text);
+
+/** A member in this process, spoken to with a plain @grpc/grpc-js client on etcd's .proto. */
+describe('the etcd v3 API through a plain gRPC client', () => {
+  let server: EtcdServer;
+  let dataDir: string;
+  let kv: Client;
+  let watch: Client;
+  let lease: Client;
+  let maintenance: Client;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'synod-grpc-'));
+    const clientPort = await freePort();
+    const peerPort = await freePort();
+    const config = parseNodeFlags({
+      name: 'solo',
+      dataDir,
+      listenClientUrls: `http://127.0.0.1:${clientPort}`,
+      listenPeerUrls: `http://127.0.0.1:${peerPort}`,
+    });
+    server = await EtcdServer.start(config, {
+      logger: silentLogger,
+      onFatal: (error) => {
+        throw error;
+      },
+      progressNotifyIntervalMs: 200,
+    });
+    const services = etcdServices();
+    const address = `127.0.0.1:${clientPort}`;
+    kv = new services.KV(address, credentials.createInsecure());
+    watch = new services.Watch(address, credentials.createInsecure());
+    lease = new services.Lease(address, credentials.createInsecure());
+    maintenance = new services.Maintenance(address, credentials.createInsecure());
+    await waitUntil(() => server.runtime.leader() !== undefined, 10_000);
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const client of [kv, watch, lease, maintenance]) client?.close();
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('answers with etcd response headers and revisions', async () => {
+    const put = await call(kv, 'Put', { key: bytes('a'), value: bytes('1') });
+    const header = put.header as Message;
+    expect(header.cluster_id).toBe(server.config.clusterId.toString());
+    expect(header.member_id).toBe(server.config.self.memberId.toString());
+    expect(Number(header.raft_term)).toBeGreaterThanOrEqual(1);
+    const revision = Number(header.revision);
+    const again = await call(kv, 'Put', { key: bytes('a'), value: bytes('2'), prev_kv: true });
+    expect(Number((again.header as Message).revision)).toBe(revision + 1);
+    expect((again.prev_kv as Message).value).toEqual(bytes('1'));
+    const range = await call(kv, 'Range', { key: bytes('a') });
+    const kvs = range.kvs as Message[];
+    expect(kvs).toHaveLength(1);
+    expect(Number(kvs[0]?.create_revision)).toBe(revision);
+    expect(Number(kvs[0]?.mod_revision)).toBe(revision + 1);
+    expect(Number(kvs[0]?.version)).toBe(2);
+    const serializable = await call(kv, 'Range', { key: bytes('a'), serializable: true });
+    expect((serializable.kvs as Message[])[0]?.value).toEqual(bytes('2'));
+  });
+
+  it('runs txns, nested ones included, and refuses duplicate keys', async () => {
+    const result = await call(kv, 'Txn', {
+      compare: [{ key: bytes('t'), target: 'VERSION', result: 'EQUAL', version: 0 }],
+      success: [
+        { request_put: { key: bytes('t'), value: bytes('created') } },
+        { request_txn: { success: [{ request_range: { key: bytes('a') } }] } },
+      ],
+    });
+    expect(result.succeeded).toBe(true);
+    const nested = ((result.responses as Message[])[1]?.response_txn as Message)
+      .responses as Message[];
+    expect(((nested[0]?.response_range as Message).kvs as Message[])[0]?.key).toEqual(bytes('a'));
+    const duplicate = await failure(
+      call(kv, 'Txn', {
+        success: [
+          { request_put: { key: bytes('d'), value: bytes('1') } },
+          { request_put: { key: bytes('d'), value: bytes('2') } },
+        ],
+      }),
+    );
+    expect(duplicate.code).toBe(status.INVALID_ARGUMENT);
+    expect(duplicate.details).toBe('etcdserver: duplicate key given in txn request');
+  });
+
+  it('refuses invalid requests before proposing them', async () => {
+    const empty = await failure(call(kv, 'Put', { key: bytes(''), value: bytes('x') }));
+    expect(empty.code).toBe(status.INVALID_ARGUMENT);
+    expect(empty.details).toBe('etcdserver: key is not provided');
+    const future = await failure(call(kv, 'Range', { key: bytes('a'), revision: 1_000_000 }));
+    expect(future.code).toBe(status.OUT_OF_RANGE);
+    expect(future.details).toBe('etcdserver: mvcc: required revision is a future revision');
+  });
+
+  it('numbers watches from 0 per stream and delivers events in revision order', async () => {
+    const stream = (
+      watch as unknown as { Watch: () => ClientDuplexStream<Message, Message> }
+    ).Watch();
+    const responses: Message[] = [];
+    stream.on('data', (response: Message) => responses.push(response));
+    stream.on('error', () => {}); // CANCELLED when the client closes at the end
+    stream.write({ create_request: { key: bytes('w/'), range_end: bytes('w0') } });
+    stream.write({ create_request: { key: bytes('w/x'), prev_kv: true } });
+    await waitUntil(() => responses.length >= 2, 5000);
+    expect(responses.map((response) => [Number(response.watch_id), response.created])).toEqual([
+      [0, true],
+      [1, true],
+    ]);
+    await call(kv, 'Put', { key: bytes('w/x'), value: bytes('1') });
+    await call(kv, 'Put', { key: bytes('w/x'), value: bytes('2') });
+    await call(kv, 'DeleteRange', { key: bytes('w/x') });
+    await waitUntil(
+      () => responses.flatMap((r) => (r.events as Message[]) ?? []).length >= 6,
+      5000,
+    );
+    const eventsOf = (id: number) =>
+      responses
+        .filter((response) => Number(response.watch_id) === id)
+        .flatMap((response) => response.events as Message[]);
+    const revisions = eventsOf(0).map((event) => Number((event.kv as Message).mod_revision));
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    expect(eventsOf(0).map((event) => event.type)).toEqual(['PUT', 'PUT', 'DELETE']);
+    expect(eventsOf(0)[1]?.prev_kv).toBeNull(); // watch 0 did not ask for prev_kv
+    expect((eventsOf(1)[1]?.prev_kv as Message).value).toEqual(bytes('1'));
+    stream.write({ cancel_request: { watch_id: 1 } });
+    await waitUntil(() => responses.some((r) => r.canceled === true), 5000);
+    expect(responses.find((r) => r.canceled === true)?.watch_id).toBe('1');
+    stream.end();
+  });
+
+  it('cancels a watch that starts below the compacted revision, with compact_revision', async () => {
+    const put = await call(kv, 'Put', { key: bytes('c'), value: bytes('1') });
+    const revision = Number((put.header as Message).revision);
+    await call(kv, 'Put', { key: bytes('c'), value: bytes('2') });
+    await call(kv, 'Compact', { revision: revision + 1 });
+    const stream = (
+      watch as unknown as { Watch: () => ClientDuplexStream<Message, Message> }
+    ).Watch();
+    const responses: Message[] = [];
+    stream.on('data', (response: Message) => responses.push(response));
+    stream.on('error', () => {}); // CANCELLED when the client closes at the end
+    stream.write({ create_request: { key: bytes('c'), start_revision: revision } });
+    await waitUntil(() => responses.length >= 2, 5000);
+    expect(responses[0]?.created).toBe(true);
+    expect(responses[1]?.canceled).toBe(true);
+    expect(Number(responses[1]?.compact_revision)).toBe(revision + 1);
+    const compacted = await failure(call(kv, 'Range', { key: bytes('c'), revision }));
+    expect(compacted.details).toBe('etcdserver: mvcc: required revision has been compacted');
+    stream.end();
+  });
+
+  it('sends progress notifications to a watch that asked, and on request', async () => {
+    const stream = (
+      watch as unknown as { Watch: () => ClientDuplexStream<Message, Message> }
+    ).Watch();
+    const responses: Message[] = [];
+    stream.on('data', (response: Message) => responses.push(response));
+    stream.on('error', () => {}); // CANCELLED when the client closes at the end
+    stream.write({ create_request: { key: bytes('quiet'), progress_notify: true } });
+    await waitUntil(() => responses.length >= 2, 5000);
+    const progress = responses[1] as Message;
+    expect(progress.events).toEqual([]);
+    expect(Number((progress.header as Message).revision)).toBeGreaterThan(1);
+    stream.write({ progress_request: {} });
+    await waitUntil(() => responses.length >= 3, 5000);
+    stream.end();
+  });
+
+  it("follows etcd's conventions for unknown leases", async () => {
+    const ttl = await call(lease, 'LeaseTimeToLive', { ID: 42 });
+    expect(Number(ttl.TTL)).toBe(-1);
+    const revoke = await failure(call(lease, 'LeaseRevoke', { ID: 42 }));
+    expect(revoke.code).toBe(status.NOT_FOUND);
+    expect(revoke.details).toBe('etcdserver: requested lease not found');
+    const granted = await call(lease, 'LeaseGrant', { TTL: 30 });
+    expect(Number(granted.TTL)).toBe(30);
+    const stream = (
+      lease as unknown as { LeaseKeepAlive: () => ClientDuplexStream<Message, Message> }
+    ).LeaseKeepAlive();
+    const responses: Message[] = [];
+    stream.on('data', (response: Message) => responses.push(response));
+    stream.on('error', () => {}); // CANCELLED when the client closes at the end
+    stream.write({ ID: granted.ID });
+    stream.write({ ID: 42 });
+    await waitUntil(() => responses.length >= 2, 5000);
+    expect(responses.map((response) => Number(response.TTL))).toEqual([30, 0]);
+    stream.end();
+  });
+
+  it('reports status like etcd', async () => {
+    const statusResponse = await call(maintenance, 'Status', {});
+    expect(statusResponse.version).toBe('3.4.0');
+    expect(statusResponse.leader).toBe(server.config.self.memberId.toString());
+    expect(Number(statusResponse.raftAppliedIndex)).toBeGreaterThan(0);
+  });
+});

@@ -16,7 +16,10 @@ export type NemesisAction =
   | { readonly type: 'partition'; readonly sides: readonly (readonly NodeId[])[] }
   /** Cut the selected nodes off from all others, both ways. */
   | { readonly type: 'isolate'; readonly nodes: NodeSelector }
-  /** Two sides that cannot talk, and one node that talks to both (the "bridge" topology). */
+  /**
+   * Two sides that cannot talk, and one node that talks to both (the "bridge" topology). Nodes in
+   * neither side keep every link.
+   */
   | {
       readonly type: 'bridge';
       readonly bridge: NodeId;

@@ -122,15 +122,18 @@ async function runNode(io: CliIo, options: NodeCommandOptions): Promise<void> {
     dataDir: resolve(config.dataDir),
   });
   await new Promise<void>((done) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) return; // Ctrl-C reaches a member twice under synod cluster: the tty and the parent
+      stopping = true;
       logger.info('stopping', { signal });
       server.stop().then(done, (error: unknown) => {
         logger.error('error while stopping', { error });
         done();
       });
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
   io.setExitCode(EXIT.ok);
 }

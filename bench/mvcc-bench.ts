@@ -130,6 +130,7 @@ function main(): void {
     store.apply({ type: 'compaction', request: { revision: store.currentRevision } }),
   );
 
+  timed('hashKv() over the whole history', () => store.hashKv());
   const snapshot = timed('snapshot()', () => store.snapshot());
   let jsonBytes = 0;
   const chunks = timed('encode: JSON.stringify per 10k-record chunk', () => {

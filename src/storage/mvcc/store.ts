@@ -1,10 +1,11 @@
 import { assert } from '../../core/assert.js';
 import type { StateMachine } from '../../core/kv.js';
 import { MvccErrors } from './errors.js';
+import { hashHistory } from './hash.js';
 import { toKeyValue } from './key-history.js';
 import { KeySpace, keyRange } from './key-space.js';
 import { LeaseTable } from './lease-table.js';
-import { executeRange } from './range.js';
+import { executeRange, readRevisionError } from './range.js';
 import { historiesOf, recordsOf } from './snapshot.js';
 import type { MvccSnapshot, SnapshotRecord } from './snapshot.js';
 import { checkTxnPlan, executeTxnPlan, isWriteTxn, planTxn } from './txn.js';
@@ -14,6 +15,7 @@ import type {
   CommandResponse,
   CompactionRequest,
   EventsSinceResult,
+  HashKvResponse,
   LeaseGrantRequest,
   LeaseInfo,
   LeaseRevokeRequest,
@@ -225,6 +227,28 @@ export class MvccStore implements StateMachine<MvccCommand, ApplyResult, MvccSna
     });
     found.sort((a, b) => a.event.kv.modRevision - b.event.kv.modRevision || a.sub - b.sub);
     return { ok: true, events: found.map(({ event }) => event) };
+  }
+
+  /**
+   * Maintenance HashKV: a CRC-32C of every retained change at or below `revision` (0: the current
+   * one), in key then revision order. Replicas that applied the same log agree on it, so comparing
+   * members' hashes at one revision detects a diverged replica; the number itself differs from
+   * etcd's, which hashes its own on-disk encoding. Errors as a Range at that revision.
+   */
+  hashKv(revision = 0): Outcome<HashKvResponse> {
+    const error = Number.isSafeInteger(revision)
+      ? readRevisionError(revision, this.revision, this.compactedRaw)
+      : MvccErrors.futureRevision;
+    if (error !== undefined) return { ok: false, error };
+    const hashRevision = revision <= 0 ? this.revision : revision;
+    let hash = 0;
+    for (const [key, history] of this.space.entries())
+      hash = hashHistory(hash, key, history, hashRevision);
+    const header = { revision: this.revision };
+    return {
+      ok: true,
+      response: { header, hash, compactRevision: this.compactedRevision, hashRevision },
+    };
   }
 
   snapshot(): MvccSnapshot {

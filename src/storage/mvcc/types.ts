@@ -232,6 +232,15 @@ export type EventsSinceResult =
   | { readonly ok: true; readonly events: readonly MvccEvent[] }
   | { readonly ok: false; readonly compactRevision: number; readonly error: MvccError };
 
+/** Maintenance `HashKVResponse`. */
+export interface HashKvResponse {
+  readonly header: ResponseHeader;
+  /** CRC-32C of the retained changes at or below `hashRevision`; see `MvccStore.hashKv`. */
+  readonly hash: number;
+  readonly compactRevision: number;
+  readonly hashRevision: number;
+}
+
 /** A lease as the replicated state knows it; expiry deadlines are the leader's, not the store's. */
 export interface LeaseInfo {
   readonly id: number;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client, ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
-import { credentials, status } from '@grpc/grpc-js';
+import { Metadata, credentials, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNodeFlags } from './config.js';
 import { EtcdServer } from './etcd-server.js';
@@ -232,4 +232,54 @@ describe('the etcd v3 API through a plain gRPC client', () => {
     expect(statusResponse.leader).toBe(server.config.self.memberId.toString());
     expect(Number(statusResponse.raftAppliedIndex)).toBeGreaterThan(0);
   });
+});
+
+describe('a member without a leader', () => {
+  it('fails requests with etcd\'s "no leader", at once when the client sets hasleader', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'synod-alone-'));
+    const [clientPort, peerPort, otherPeer1, otherPeer2] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    const config = parseNodeFlags({
+      name: 'n1',
+      dataDir,
+      listenClientUrls: `http://127.0.0.1:${clientPort}`,
+      listenPeerUrls: `http://127.0.0.1:${peerPort}`,
+      initialCluster: `n1=http://127.0.0.1:${peerPort},n2=http://127.0.0.1:${otherPeer1},n3=http://127.0.0.1:${otherPeer2}`,
+      requestTimeoutMs: '500',
+    });
+    const server = await EtcdServer.start(config, {
+      logger: silentLogger,
+      onFatal: (error) => {
+        throw error;
+      },
+    });
+    const kv = new (etcdServices().KV)(`127.0.0.1:${clientPort}`, credentials.createInsecure());
+    try {
+      const put = await failure(call(kv, 'Put', { key: bytes('k'), value: bytes('v') }));
+      expect(put.code).toBe(status.UNAVAILABLE);
+      expect(put.details).toBe('etcdserver: no leader');
+      const metadata = new Metadata();
+      metadata.set('hasleader', 'true');
+      const range = await failure(
+        new Promise((resolve, reject) =>
+          (
+            kv as unknown as {
+              Range: (r: Message, m: Metadata, cb: (e: unknown, r: unknown) => void) => void;
+            }
+          ).Range({ key: bytes('k') }, metadata, (error, response) =>
+            error === null ? resolve(response) : reject(error),
+          ),
+        ),
+      );
+      expect(range.details).toBe('etcdserver: no leader');
+    } finally {
+      kv.close();
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -1,4 +1,4 @@
-import { SearchBudget } from './budget.js';
+import { type ExhaustedBy, SearchBudget } from './budget.js';
 import type { History, ModelName, Verdict } from './history.js';
 import { type SearchOperation, searchLinearization } from './linearizability.js';
 import { type AnyModel, createModel } from './models.js';
@@ -13,6 +13,8 @@ export interface CheckOptions {
   readonly maxSteps?: number;
   /** The clock the time budget reads; only for the budget and `ms`, never for the verdict's logic. */
   readonly now?: () => number;
+  /** Memory bound: memo entries the search may keep (default MEMO_ENTRIES_MAX); past it, "unknown". */
+  readonly memoEntriesMax?: number;
 }
 
 export interface Violation {
@@ -41,7 +43,7 @@ export interface CheckResult {
   /** Search steps used (deterministic). */
   readonly steps: number;
   /** Why the verdict is unknown. */
-  readonly exhausted?: 'steps' | 'time';
+  readonly exhausted?: ExhaustedBy;
   readonly violation?: Violation;
 }
 
@@ -65,7 +67,12 @@ interface Partition {
 export function checkHistory(history: History, options: CheckOptions): CheckResult {
   const now = options.now ?? (() => performance.now());
   const startMs = now();
-  const budget = new SearchBudget(options.maxSteps ?? Infinity, options.timeoutMs ?? Infinity, now);
+  const budget = new SearchBudget(
+    options.maxSteps ?? Infinity,
+    options.timeoutMs ?? Infinity,
+    now,
+    options.memoEntriesMax,
+  );
   const operations = pairEvents(history);
   const model = createModel(options.model, operations);
   // Prepare everything first, so a history that does not fit the model is refused as a whole.

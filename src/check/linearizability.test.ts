@@ -235,6 +235,11 @@ describe('budgets', () => {
     expect(result).toMatchObject({ verdict: 'unknown', exhausted: 'time' });
   });
 
+  test('past the memory bound the verdict is unknown, whatever the step budget', () => {
+    const result = checkHistory(history, { model: 'register', memoEntriesMax: 50 });
+    expect(result).toMatchObject({ verdict: 'unknown', exhausted: 'memory' });
+  });
+
   test('with enough budget the search decides, and uses the same steps every time', () => {
     const first = checkHistory(history, { model: 'register', maxSteps: 1_000_000 });
     const second = checkHistory(history, { model: 'register', maxSteps: 1_000_000 });

@@ -56,7 +56,13 @@ export function searchLinearization<State, Prepared>(
   // Recording the deepest prefix as the search goes would copy the stack again and again; the search
   // is deterministic, so run it once more and stop there instead. The replay cannot take more steps
   // than the first run did, so it has a budget of its own rather than what is left of the caller's.
-  const replayBudget = new SearchBudget(budget.steps - stepsBefore + 1, Infinity, () => 0);
+  const replayBudget = new SearchBudget(
+    budget.steps - stepsBefore + 1,
+    Infinity,
+    () => 0,
+    budget.memoEntriesMax,
+    budget.memoStateCharsMax,
+  );
   const replay = runSearch(model, operations, replayBudget, first.deepest);
   assert(replay.kind === 'not linearizable', 'the replayed search must stop at the deepest prefix');
   return replay;
@@ -102,6 +108,9 @@ function runSearch<State, Prepared>(
       linearized.toggle(op);
       lastWasSeen = true;
       return false;
+    }
+    if (memo.entries > budget.memoEntriesMax || memo.stateKeyChars > budget.memoStateCharsMax) {
+      budget.exhaustMemory(); // the loop's next spend() ends the search with "unknown"
     }
     stackEntries[depth] = call;
     stackForced[depth] = forced ? 1 : 0;

@@ -12,6 +12,17 @@ export class SearchMemo {
   private capacity = 1024;
   private size = 0;
   private readonly stateNumbers = new Map<string, number>();
+  private stateChars = 0;
+
+  /** Pairs stored. */
+  get entries(): number {
+    return this.size;
+  }
+
+  /** Characters of the distinct state keys interned: the other half of the memo's memory. */
+  get stateKeyChars(): number {
+    return this.stateChars;
+  }
 
   /** Adds the pair; false if it was there already. */
   add(h0: number, h1: number, h2: number, h3: number, stateKey: string): boolean {
@@ -19,6 +30,7 @@ export class SearchMemo {
     if (state === undefined) {
       state = this.stateNumbers.size + 1;
       this.stateNumbers.set(stateKey, state);
+      this.stateChars += stateKey.length;
     }
     if ((this.size + 1) * 2 > this.capacity) this.grow();
     const inserted = this.insert(this.table, this.capacity, h0 | 0, h1 | 0, h2 | 0, h3 | 0, state);

@@ -232,7 +232,9 @@ function textLines(file: string, outcome: FileOutcome, options: CheckCommandOpti
       indent(
         result.exhausted === 'steps'
           ? `the search used its ${options.maxSteps ?? ''} steps without deciding (raise --max-steps)`
-          : `the search ran out of time after ${options.timeout} s without deciding (raise --timeout)`,
+          : result.exhausted === 'memory'
+            ? 'the search memo reached its memory bound without deciding (the history has too many concurrent or indeterminate operations to check exhaustively)'
+            : `the search ran out of time after ${options.timeout} s without deciding (raise --timeout)`,
       ),
     );
   return `${lines.join('\n')}\n`;

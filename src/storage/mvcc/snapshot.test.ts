@@ -76,4 +76,14 @@ describe('snapshot and restore', () => {
     expect(() => new MvccStore().restore(reversed)).toThrow(/order/);
     expect(() => new MvccStore().restore({ ...snapshot, format: 'other' as never })).toThrow();
   });
+
+  test('a refused snapshot leaves the store as it was', () => {
+    const store = busyStore();
+    const before = JSON.stringify(store.snapshot());
+    const badLease = { ...store.snapshot(), leases: [[1, 'x']] } as never;
+    expect(() => store.restore(badLease)).toThrow(/lease/);
+    const badRecord = { ...store.snapshot(), records: [['k', 99, 0, 0, 0, 0, 'v']] } as never;
+    expect(() => store.restore(badRecord)).toThrow(/revisions/);
+    expect(JSON.stringify(store.snapshot())).toBe(before);
+  });
 });

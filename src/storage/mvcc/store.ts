@@ -277,6 +277,13 @@ export class MvccStore implements StateMachine<MvccCommand, ApplyResult, MvccSna
         snapshot.compactedRevision <= snapshot.revision,
       'snapshot compacted revision',
     );
+    for (const lease of snapshot.leases) {
+      assert(Array.isArray(lease) && lease.length === 2, 'snapshot lease must be [id, ttl]');
+      assert(
+        Number.isSafeInteger(lease[0]) && Number.isSafeInteger(lease[1]),
+        'snapshot lease id and ttl',
+      );
+    }
     const space = new KeySpace();
     const entries = historiesOf(snapshot);
     space.load(entries);

@@ -353,7 +353,7 @@ function formatOutcome(
   if (sweeping) {
     lines.push(
       `${config.protocol} (${config.variant}), seeds ${seeds.from}..${seeds.to}: ${outcome.runs} run${outcome.runs === 1 ? '' : 's'}, ` +
-        `${outcome.passed} passed, ${outcome.firstViolation === undefined ? 0 : 1} violation${outcome.interrupted ? ' (interrupted)' : ''}` +
+        `${outcome.passed} passed, ${outcome.firstViolation === undefined ? 'no violation' : '1 violation'}${outcome.interrupted ? ' (interrupted)' : ''}` +
         (outcome.unknownSeeds.length > 0
           ? `, linearizability unknown for seeds ${outcome.unknownSeeds.join(', ')}`
           : ''),

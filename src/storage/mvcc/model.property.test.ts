@@ -17,6 +17,7 @@ class Model {
   states: State[] = [new Map(), new Map()]; // index = revision; revision 1 is the empty start
   // etcd starts at -1, so the first compaction may even be at revision 0.
   compacted = -1;
+  leases = new Set<number>();
   /** Every event ever produced, in order. */
   events: MvccEvent[] = [];
 
@@ -173,8 +174,20 @@ const txnRequest = fc
     nested === null ? txn : { ...txn, success: [...txn.success, { requestTxn: nested }] },
   );
 
+type LeasePut = {
+  kind: 'leasePut';
+  key: string;
+  value: string;
+  lease: number;
+  ignoreValue: boolean;
+  ignoreLease: boolean;
+  prevKv: boolean;
+};
+
 type Step =
   | { kind: 'command'; command: MvccCommand }
+  | LeasePut
+  | { kind: 'grant' | 'revoke'; id: number }
   | { kind: 'compact'; back: number }
   | { kind: 'read'; key: string; rangeEnd: string | undefined; back: number; limit: number };
 
@@ -203,6 +216,28 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.integer({ min: -1, max: 6 }).map((back): Step => ({ kind: 'compact', back })),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({
+        key: keys,
+        value: values,
+        lease: fc.integer({ min: 0, max: 2 }),
+        ignoreValue: fc.boolean(),
+        ignoreLease: fc.boolean(),
+        prevKv: fc.boolean(),
+      })
+      .map((put): Step => ({ kind: 'leasePut', ...put })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({
+        kind: fc.constantFrom('grant' as const, 'grant' as const, 'revoke' as const),
+        id: fc.integer({ min: 1, max: 2 }),
+      })
+      .map((lease): Step => lease),
   },
   {
     weight: 3,
@@ -245,8 +280,65 @@ function checkRead(store: MvccStore, model: Model, read: Extract<Step, { kind: '
   });
 }
 
+function runLeasePut(store: MvccStore, model: Model, each: LeasePut) {
+  const request = {
+    key: each.key,
+    value: each.ignoreValue ? '' : each.value,
+    lease: each.ignoreLease ? 0 : each.lease,
+    ignoreValue: each.ignoreValue,
+    ignoreLease: each.ignoreLease,
+    prevKv: each.prevKv,
+  };
+  const result = store.apply({ type: 'put', request });
+  const previous = model.current.get(each.key);
+  if (request.lease !== 0 && !model.leases.has(request.lease)) {
+    return expect(result).toEqual({ ok: false, error: MvccErrors.leaseNotFound, events: [] });
+  }
+  if ((each.ignoreValue || each.ignoreLease) && previous === undefined) {
+    return expect(result).toEqual({ ok: false, error: MvccErrors.keyNotFound, events: [] });
+  }
+  const value = each.ignoreValue ? (previous?.value ?? '') : request.value;
+  const lease = each.ignoreLease ? (previous?.lease ?? 0) : request.lease;
+  const events = model.write((state, revision, produced) =>
+    modelPut(state, revision, produced, each.key, value, lease),
+  );
+  const header = { revision: model.revision };
+  const response =
+    each.prevKv && previous !== undefined ? { header, prevKv: previous } : { header };
+  expect(result).toEqual({ ok: true, response: { type: 'put', response }, events });
+}
+
+function runLease(store: MvccStore, model: Model, each: { kind: 'grant' | 'revoke'; id: number }) {
+  if (each.kind === 'grant') {
+    const result = store.apply({ type: 'leaseGrant', request: { id: each.id, ttl: 10 } });
+    expect(result.ok).toBe(!model.leases.has(each.id));
+    model.leases.add(each.id);
+    return;
+  }
+  const result = store.apply({ type: 'leaseRevoke', request: { id: each.id } });
+  if (!model.leases.has(each.id)) return expect(result.ok).toBe(false);
+  model.leases.delete(each.id);
+  const events = model.write((state, revision, produced) => {
+    for (const kv of [...state.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
+      if (kv.lease === each.id) modelDelete(state, revision, produced, kv.key);
+    }
+  });
+  expect(result.events).toEqual(events);
+}
+
+function checkLeases(store: MvccStore, model: Model) {
+  expect(store.leases().map((lease) => lease.id)).toEqual([...model.leases].sort());
+  for (const id of model.leases) {
+    const attached = [...model.current.values()]
+      .filter((kv) => kv.lease === id)
+      .map((kv) => kv.key);
+    expect(store.leaseKeys(id)).toEqual(attached.sort());
+  }
+}
+
 function runStep(store: MvccStore, model: Model, each: Step) {
   if (each.kind === 'read') return checkRead(store, model, each);
+  if (each.kind === 'leasePut') return runLeasePut(store, model, each);
   if (each.kind === 'compact') {
     const revision = model.revision - each.back;
     const result = store.apply({ type: 'compaction', request: { revision } });
@@ -255,6 +347,7 @@ function runStep(store: MvccStore, model: Model, each: Step) {
     model.compacted = revision;
     return expect(result.ok).toBe(true);
   }
+  if (each.kind !== 'command') return runLease(store, model, each);
   const command = each.command;
   const result = store.apply(command);
   if (command.type === 'txn' && validateTxnRequest(command.request) !== undefined) {
@@ -274,15 +367,20 @@ function runStep(store: MvccStore, model: Model, each: Step) {
 }
 
 describe('MvccStore against the every-revision reference model', () => {
-  test('property: any sequence of puts, deletes, txns, compactions and reads agrees with the model', () => {
+  test('property: any sequence of puts (with leases, ignore flags, prevKv), deletes, txns, lease grants and revokes, compactions and reads agrees with the model', () => {
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 60 }), (steps) => {
+      fc.property(fc.array(step, { minLength: 1, maxLength: 100, size: 'max' }), (steps) => {
         const store = new MvccStore();
         const model = new Model();
-        for (const each of steps) runStep(store, model, each);
+        for (const each of steps) {
+          runStep(store, model, each);
+          expect(store.currentRevision).toBe(model.revision);
+          checkLeases(store, model);
+        }
         // A snapshot taken at the end restores to a store that reads every retained revision the same.
         const restored = new MvccStore();
         restored.restore(JSON.parse(JSON.stringify(store.snapshot())));
+        checkLeases(restored, model);
         for (let revision = Math.max(1, model.compacted); revision <= model.revision; revision++) {
           checkRead(restored, model, {
             kind: 'read',

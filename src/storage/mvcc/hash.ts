@@ -1,4 +1,5 @@
 import type { KeyHistory } from './key-history.js';
+import type { KeySpace } from './key-space.js';
 import type { Bytes } from './types.js';
 
 /**
@@ -43,5 +44,12 @@ export function hashHistory(
       hash,
     );
   }
+  return hash;
+}
+
+/** The HashKV checksum of every retained change at or below `revision`, in key then revision order. */
+export function hashKeySpace(space: KeySpace, revision: number): number {
+  let hash = 0;
+  for (const [key, history] of space.entries()) hash = hashHistory(hash, key, history, revision);
   return hash;
 }

@@ -2,6 +2,7 @@ import { assert } from '../../core/assert.js';
 import { isByteString } from './bytes.js';
 import { StoredVersion } from './key-history.js';
 import type { KeyHistory } from './key-history.js';
+import type { KeySpace } from './key-space.js';
 import type { Bytes } from './types.js';
 
 /**
@@ -27,24 +28,41 @@ export interface MvccSnapshot {
   readonly records: readonly SnapshotRecord[];
 }
 
-export function recordsOf(key: Bytes, history: KeyHistory): SnapshotRecord[] {
-  return history.map((change) => [
-    key,
-    change.mainRevision,
-    change.subRevision,
-    change.createRevision,
-    change.version,
-    change.lease,
-    change.tombstone ? null : change.value,
-  ]);
+/** Every retained change of the key space, in key then revision order. */
+export function recordsOf(space: KeySpace): SnapshotRecord[] {
+  const records: SnapshotRecord[] = [];
+  for (const [key, history] of space.entries()) {
+    for (const change of history) {
+      const value = change.tombstone ? null : change.value;
+      const { mainRevision, subRevision, createRevision, version, lease } = change;
+      records.push([key, mainRevision, subRevision, createRevision, version, lease, value]);
+    }
+  }
+  return records;
 }
 
-/** Groups records back into histories, checking what a corrupt or foreign snapshot would break. */
+/**
+ * Checks the snapshot and groups its records back into histories; a corrupt or foreign snapshot
+ * fails an assertion here, before the store is touched.
+ */
 export function historiesOf(snapshot: MvccSnapshot): [Bytes, KeyHistory][] {
   assert(
     snapshot.format === 'synod-mvcc' && snapshot.version === 1,
     'not a synod-mvcc version 1 snapshot',
   );
+  assert(Number.isSafeInteger(snapshot.revision) && snapshot.revision >= 1, 'snapshot revision');
+  assert(
+    Number.isSafeInteger(snapshot.compactedRevision) &&
+      snapshot.compactedRevision <= snapshot.revision,
+    'snapshot compacted revision',
+  );
+  for (const lease of snapshot.leases) {
+    assert(Array.isArray(lease) && lease.length === 2, 'snapshot lease must be [id, ttl]');
+    assert(
+      Number.isSafeInteger(lease[0]) && Number.isSafeInteger(lease[1]),
+      'snapshot lease id and ttl',
+    );
+  }
   const entries: [Bytes, KeyHistory][] = [];
   let current: [Bytes, KeyHistory] | undefined;
   for (const record of snapshot.records) {

@@ -1,13 +1,13 @@
 import { assert } from '../../core/assert.js';
 import type { StateMachine } from '../../core/kv.js';
 import { MvccErrors } from './errors.js';
-import { hashHistory } from './hash.js';
-import { toKeyValue } from './key-history.js';
+import { replayEvents } from './events-since.js';
+import { hashKeySpace } from './hash.js';
 import { KeySpace, keyRange } from './key-space.js';
 import { LeaseTable } from './lease-table.js';
 import { executeRange, readRevisionError } from './range.js';
 import { historiesOf, recordsOf } from './snapshot.js';
-import type { MvccSnapshot, SnapshotRecord } from './snapshot.js';
+import type { MvccSnapshot } from './snapshot.js';
 import { checkTxnPlan, executeTxnPlan, isWriteTxn, planTxn } from './txn.js';
 import type {
   ApplyResult,
@@ -21,7 +21,6 @@ import type {
   LeaseRevokeRequest,
   MvccCommand,
   MvccError,
-  MvccEvent,
   Outcome,
   PutRequest,
   RangeRequest,
@@ -29,7 +28,7 @@ import type {
   TxnRequest,
 } from './types.js';
 import { MAX_TXN_OPS_DEFAULT, validateCommand, validateRangeRequest } from './validate.js';
-import { eventOf, WriteBatch } from './write-batch.js';
+import { WriteBatch } from './write-batch.js';
 import { executeDeleteRange, executePut } from './write-ops.js';
 
 export interface MvccStoreOptions {
@@ -84,6 +83,8 @@ export class MvccStore implements StateMachine<MvccCommand, ApplyResult, MvccSna
     const batch = step.batch;
     if (batch === undefined || !batch.changed)
       return { ok: true, response: step.response, events: [] };
+    // Invariant: a command that changed something moves the revision by exactly one.
+    assert(batch.beginRevision === this.revision, 'a write batch began at an older revision');
     this.revision = batch.mainRevision;
     return { ok: true, response: step.response, events: batch.events };
   }
@@ -214,19 +215,7 @@ export class MvccStore implements StateMachine<MvccCommand, ApplyResult, MvccSna
     if (startRevision < this.compactedRaw) {
       return { ok: false, compactRevision: this.compactedRaw, error: MvccErrors.compacted };
     }
-    const found: { event: MvccEvent; sub: number }[] = [];
-    this.space.scanKeys(keyRange(key, rangeEnd), (eachKey, history) => {
-      history.forEach((change, index) => {
-        if (change.mainRevision < startRevision) return;
-        const before = history[index - 1];
-        const previous = before === undefined || before.tombstone ? undefined : before;
-        const type = change.tombstone ? 'DELETE' : 'PUT';
-        const event = eventOf(type, toKeyValue(eachKey, change), previous, eachKey);
-        found.push({ event, sub: change.subRevision });
-      });
-    });
-    found.sort((a, b) => a.event.kv.modRevision - b.event.kv.modRevision || a.sub - b.sub);
-    return { ok: true, events: found.map(({ event }) => event) };
+    return { ok: true, events: replayEvents(this.space, keyRange(key, rangeEnd), startRevision) };
   }
 
   /**
@@ -241,9 +230,7 @@ export class MvccStore implements StateMachine<MvccCommand, ApplyResult, MvccSna
       : MvccErrors.futureRevision;
     if (error !== undefined) return { ok: false, error };
     const hashRevision = revision <= 0 ? this.revision : revision;
-    let hash = 0;
-    for (const [key, history] of this.space.entries())
-      hash = hashHistory(hash, key, history, hashRevision);
+    const hash = hashKeySpace(this.space, hashRevision);
     const header = { revision: this.revision };
     return {
       ok: true,
@@ -252,38 +239,18 @@ export class MvccStore implements StateMachine<MvccCommand, ApplyResult, MvccSna
   }
 
   snapshot(): MvccSnapshot {
-    const records: SnapshotRecord[] = [];
-    for (const [key, history] of this.space.entries()) {
-      for (const record of recordsOf(key, history)) records.push(record);
-    }
     return {
       format: 'synod-mvcc',
       version: 1,
       revision: this.revision,
       compactedRevision: this.compactedRaw,
       leases: this.leaseTable.list().map(({ id, ttl }) => [id, ttl] as const),
-      records,
+      records: recordsOf(this.space),
     };
   }
 
   /** Replaces the whole state; a corrupt snapshot fails an assertion and leaves the store as it was. */
   restore(snapshot: MvccSnapshot): void {
-    assert(
-      Number.isSafeInteger(snapshot.revision) && snapshot.revision >= INITIAL_REVISION,
-      'snapshot revision',
-    );
-    assert(
-      Number.isSafeInteger(snapshot.compactedRevision) &&
-        snapshot.compactedRevision <= snapshot.revision,
-      'snapshot compacted revision',
-    );
-    for (const lease of snapshot.leases) {
-      assert(Array.isArray(lease) && lease.length === 2, 'snapshot lease must be [id, ttl]');
-      assert(
-        Number.isSafeInteger(lease[0]) && Number.isSafeInteger(lease[1]),
-        'snapshot lease id and ttl',
-      );
-    }
     const space = new KeySpace();
     const entries = historiesOf(snapshot);
     space.load(entries);

@@ -1,3 +1,4 @@
+import { assert } from '../../core/assert.js';
 import { latest, StoredVersion, toKeyValue, visibleAt } from './key-history.js';
 import type { KeyRange, KeySpace } from './key-space.js';
 import type { LeaseTable } from './lease-table.js';
@@ -43,6 +44,8 @@ export class WriteBatch {
   }
 
   put(key: Bytes, value: Bytes, lease: number): void {
+    // Callers check leases before the first change, so a txn fails whole or not at all.
+    assert(lease === 0 || this.leases.has(lease), 'put with a lease that was not checked');
     const previous = this.current(key);
     const change = new StoredVersion(
       this.mainRevision,

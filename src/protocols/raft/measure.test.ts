@@ -1,11 +1,58 @@
 // Long measurements, off by default (they take minutes). Run them with, for example:
 //   RAFT_SWEEP=10000 npx vitest run src/protocols/raft/measure.test.ts
 //   RAFT_ELECTIONS=1000 npx vitest run src/protocols/raft/measure.test.ts
+//   RAFT_THROUGHPUT=1 npx vitest run src/protocols/raft/measure.test.ts
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../core/clock.js';
+import type { Envelope } from '../../core/protocol.js';
+import { createRng } from '../../core/rng.js';
 import { Simulation, resolveSimConfig, runSimulation } from '../../sim/index.js';
+import type { RaftMessage } from './messages.js';
+import { RaftNode } from './raft.js';
 
 const sweepSeeds = Number(process.env.RAFT_SWEEP ?? 0);
 const electionSeeds = Number(process.env.RAFT_ELECTIONS ?? 0);
+const throughput = process.env.RAFT_THROUGHPUT !== undefined;
+
+/** Three nodes in one process, messages handed over directly; records produced, not written. */
+function inProcessCluster(): { leader: RaftNode<string>; pump: () => number } {
+  const members = [1, 2, 3];
+  const nodes = new Map(
+    members.map((id) => [
+      id,
+      new RaftNode<string>({
+        id,
+        members,
+        variant: 'default',
+        rng: createRng(id),
+        clock: new ManualClock(),
+        restored: [],
+        options: { maxEntriesPerMessage: 4096, maxInflightMessages: 256 },
+      }),
+    ]),
+  );
+  const leader = nodes.get(1)!;
+  /** Delivers until quiet; returns the entries the leader saw committed. */
+  const pump = (): number => {
+    let committed = 0;
+    let queue: Envelope<RaftMessage<string>>[] = [];
+    for (;;) {
+      for (const node of nodes.values())
+        while (node.hasReady()) {
+          const ready = node.ready();
+          queue.push(...ready.messages);
+          if (node === leader) committed += ready.committed.length;
+        }
+      if (queue.length === 0) return committed;
+      const batch = queue;
+      queue = [];
+      for (const envelope of batch) nodes.get(envelope.to)!.step(envelope.from, envelope.message);
+    }
+  };
+  leader.campaign('election');
+  pump();
+  return { leader, pump };
+}
 
 describe('Raft measurements', () => {
   it.skipIf(sweepSeeds === 0)(
@@ -99,4 +146,22 @@ describe('Raft measurements', () => {
     },
     3_600_000,
   );
+
+  it.skipIf(!throughput)('throughput: 100-byte commands committed per second in process', () => {
+    const { leader, pump } = inProcessCluster();
+    const command = 'x'.repeat(100);
+    for (const batchSize of [1, 10, 100, 1000]) {
+      let committed = 0;
+      const startMs = performance.now();
+      while (committed < 200_000 && performance.now() - startMs < 5_000) {
+        for (let index = 0; index < batchSize; index++) leader.propose(command);
+        committed += pump();
+        if (leader.log.applied - leader.log.snapshotIndex > 20_000)
+          leader.compact(leader.log.applied, null);
+      }
+      const seconds = (performance.now() - startMs) / 1000;
+      console.log(`batch ${batchSize}: ${Math.round(committed / seconds)} commands/s`);
+    }
+    expect(leader.role).toBe('leader');
+  });
 });

@@ -49,6 +49,7 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       'where to accept peer connections',
       'http://127.0.0.1:2380',
     )
+    .option('--listen-metrics-urls <urls>', 'serve /health, /version and /metrics over HTTP here')
     .option(
       '--initial-advertise-peer-urls <urls>',
       "this member's peer URLs in --initial-cluster (default: --listen-peer-urls)",
@@ -78,7 +79,7 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .description('start a local etcd-compatible cluster as child processes (Ctrl-C stops it)')
     .option('--nodes <n>', 'number of members (1-6)', '3')
     .option('--data-dir <dir>', "one directory holding every member's data", './synod-data')
-    .option('--base-port <port>', 'client port of the first member (peer port: +1)', '2379')
+    .option('--base-port <port>', 'client port of the first member (peer: +1, metrics: +2)', '2379')
     .option('--engine <name>', `replicated-log engine (${ENGINE_NAMES})`, 'raft')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action((options: ClusterCommandOptions) => runCluster(io, options));
@@ -148,10 +149,10 @@ interface ClusterMember {
 export function clusterMembers(count: number, basePort: number): ClusterMember[] {
   return Array.from({ length: count }, (_, index) => {
     const clientPort = index === 0 ? basePort : basePort + (index + 1) * 10_000;
-    if (clientPort + 1 > 65_535)
+    if (clientPort + 2 > 65_535)
       throw new SynodError(
         'SERVER_BAD_FLAG',
-        `--base-port ${basePort} with ${count} nodes needs port ${clientPort + 1}, above 65535`,
+        `--base-port ${basePort} with ${count} nodes needs port ${clientPort + 2}, above 65535`,
       );
     return { name: `n${index + 1}`, clientPort, peerPort: clientPort + 1 };
   });
@@ -188,7 +189,7 @@ async function runCluster(io: CliIo, options: ClusterCommandOptions): Promise<vo
       members
         .map(
           (member) =>
-            `  ${member.name}  client http://127.0.0.1:${member.clientPort}  peer http://127.0.0.1:${member.peerPort}\n`,
+            `  ${member.name}  client http://127.0.0.1:${member.clientPort}  peer http://127.0.0.1:${member.peerPort}  metrics http://127.0.0.1:${member.peerPort + 1}/metrics\n`,
         )
         .join('') +
       `Try:  ETCDCTL_API=3 etcdctl --endpoints=${endpoints} put foo bar\n` +
@@ -215,6 +216,8 @@ async function runCluster(io: CliIo, options: ClusterCommandOptions): Promise<vo
           `http://127.0.0.1:${member.clientPort}`,
           '--listen-peer-urls',
           `http://127.0.0.1:${member.peerPort}`,
+          '--listen-metrics-urls',
+          `http://127.0.0.1:${member.peerPort + 1}`,
           '--initial-cluster',
           initialCluster,
           '--initial-cluster-token',

@@ -22,6 +22,8 @@ export interface NodeConfig {
   readonly listenClient: HostPort;
   readonly advertiseClientUrls: readonly string[];
   readonly listenPeer: HostPort;
+  /** etcd's --listen-metrics-urls: /health, /version and /metrics over HTTP; none if absent. */
+  readonly listenMetrics: HostPort | undefined;
   readonly members: readonly MemberConfig[];
   readonly self: MemberConfig;
   readonly clusterToken: string;
@@ -39,6 +41,7 @@ export interface NodeFlags {
   readonly listenClientUrls?: string;
   readonly advertiseClientUrls?: string;
   readonly listenPeerUrls?: string;
+  readonly listenMetricsUrls?: string;
   readonly initialAdvertisePeerUrls?: string;
   readonly initialCluster?: string;
   readonly initialClusterState?: string;
@@ -168,6 +171,10 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
     listenClient: listenClient.first,
     advertiseClientUrls: advertiseClient.urls,
     listenPeer: listenPeer.first,
+    listenMetrics:
+      flags.listenMetricsUrls === undefined
+        ? undefined
+        : parseUrlList('--listen-metrics-urls', flags.listenMetricsUrls).first,
     members,
     self,
     clusterToken: token,

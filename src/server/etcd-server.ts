@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { NodeConfig } from './config.js';
 import { transportClusterId } from './config.js';
@@ -8,9 +9,10 @@ import { clusterService } from './grpc/cluster-service.js';
 import type { EtcdContext } from './grpc/context.js';
 import { kvService } from './grpc/kv-service.js';
 import { leaseService } from './grpc/lease-service.js';
-import { maintenanceService } from './grpc/maintenance-service.js';
+import { ETCD_API_VERSION, maintenanceService } from './grpc/maintenance-service.js';
 import { serviceDefinition } from './grpc/proto.js';
 import { watchService } from './grpc/watch-service.js';
+import { startHttpEndpoints } from './http-endpoints.js';
 import { LeaseExpirer } from './lease-expirer.js';
 import type { ServerLogger } from './logger.js';
 import { NodeRuntime } from './node.js';
@@ -46,6 +48,7 @@ export class EtcdServer {
     readonly app: EtcdApplication,
     private readonly grpc: Server,
     private readonly expirer: LeaseExpirer,
+    private readonly http: HttpServer | undefined,
     private readonly logger: ServerLogger,
     /** The client port actually bound (differs from the config's when it asked for port 0). */
     readonly clientPort: number,
@@ -74,6 +77,8 @@ export class EtcdServer {
       application: app,
       tickMs: config.tickMs,
       logger,
+      nameOf: (nodeId) =>
+        config.members.find((member) => member.nodeId === nodeId)?.name ?? String(nodeId),
       onFatal: options.onFatal,
       afterReady: () => {
         const changes = app.takeChanges();
@@ -98,12 +103,20 @@ export class EtcdServer {
     grpc.addService(serviceDefinition('Cluster'), clusterService(context));
     grpc.addService(serviceDefinition('Maintenance'), maintenanceService(context));
     let port: number;
+    let http: HttpServer | undefined;
     try {
       port = await bind(
         grpc,
         `${hostForGrpc(config.listenClient.host)}:${config.listenClient.port}`,
       );
+      if (config.listenMetrics !== undefined)
+        http = await startHttpEndpoints(
+          { config, runtime, app, version: ETCD_API_VERSION },
+          config.listenMetrics.host,
+          config.listenMetrics.port,
+        );
     } catch (error) {
+      grpc.forceShutdown();
       await runtime.stop();
       throw error;
     }
@@ -115,7 +128,7 @@ export class EtcdServer {
       config.requestTimeoutMs,
     );
     expirer.start();
-    const server = new EtcdServer(config, runtime, app, grpc, expirer, logger, port);
+    const server = new EtcdServer(config, runtime, app, grpc, expirer, http, logger, port);
     server.publishSelf();
     return server;
   }
@@ -156,6 +169,8 @@ export class EtcdServer {
     this.stopped = true;
     if (this.publishTimer !== undefined) clearTimeout(this.publishTimer);
     this.expirer.stop();
+    this.http?.closeAllConnections();
+    this.http?.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.grpc.forceShutdown();

@@ -45,13 +45,16 @@ describe('the etcd v3 API through a plain gRPC client', () => {
   let watch: Client;
   let lease: Client;
   let maintenance: Client;
+  let metricsPort: number;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'synod-grpc-'));
     const clientPort = await freePort();
     const peerPort = await freePort();
+    metricsPort = await freePort();
     const config = parseNodeFlags({
       name: 'solo',
+      listenMetricsUrls: `http://127.0.0.1:${metricsPort}`,
       dataDir,
       listenClientUrls: `http://127.0.0.1:${clientPort}`,
       listenPeerUrls: `http://127.0.0.1:${peerPort}`,
@@ -224,6 +227,22 @@ describe('the etcd v3 API through a plain gRPC client', () => {
     await waitUntil(() => responses.length >= 2, 5000);
     expect(responses.map((response) => Number(response.TTL))).toEqual([30, 0]);
     stream.end();
+  });
+
+  it('serves /health, /version and Prometheus /metrics over HTTP', async () => {
+    const base = `http://127.0.0.1:${metricsPort}`;
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ health: 'true', reason: '' });
+    expect(await (await fetch(`${base}/version`)).json()).toEqual({
+      etcdserver: '3.4.0',
+      etcdcluster: '3.4.0',
+    });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('# TYPE etcd_server_has_leader gauge\netcd_server_has_leader 1\n');
+    expect(metrics).toMatch(/\netcd_disk_wal_fsync_duration_seconds_count [1-9]\d*\n/);
+    expect(metrics).toMatch(/\netcd_server_proposals_applied_total [1-9]\d*\n/);
+    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
   });
 
   it('reports status like etcd', async () => {

@@ -10,6 +10,9 @@ import {
 } from '../core/replicated-state-machine.js';
 import { createRng } from '../core/rng.js';
 import { DurableStore } from '../storage/durable-store.js';
+import type { FsCounters } from '../storage/instrumented-fs.js';
+import { instrumentFs } from '../storage/instrumented-fs.js';
+import { nodeStorageFs } from '../storage/storage-fs.js';
 import type { PeerAddress } from '../transport/peer-link.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import type { EngineFactory, ServerEngine } from './engines.js';
@@ -31,6 +34,8 @@ export interface NodeRuntimeOptions<Op, Res> {
   /** Real time per engine tick: Raft's 15-tick election timeout is 150-300 ms at 10 ms. */
   readonly tickMs: number;
   readonly logger: ServerLogger;
+  /** A member's name for log lines (the engine knows only node ids). */
+  readonly nameOf?: (nodeId: NodeId) => string;
   /** The store failed or the engine broke an assertion: the process must restart from disk. */
   readonly onFatal: (error: unknown) => void;
   /**
@@ -51,6 +56,19 @@ interface PendingRequest<Res> {
   sawLeader: boolean;
   /** The leader when the request was taken: a timeout after a change blames the old leader. */
   readonly leaderAtStart: NodeId | undefined;
+}
+
+/** What the metrics endpoint reports about the runtime. */
+export interface RuntimeMetrics {
+  readonly hasLeader: boolean;
+  readonly leaderChanges: number;
+  readonly committedIndex: number;
+  readonly appliedIndex: number;
+  readonly proposalsPending: number;
+  readonly proposalsFailed: number;
+  readonly walFsyncs: number;
+  readonly walFsyncSecondsTotal: number;
+  readonly walBytesWritten: number;
 }
 
 /** How often a request refused for want of a leader is offered again while its deadline lasts. */
@@ -78,10 +96,14 @@ export class NodeRuntime<Op, Res> {
   private undeliveredBatches = 0;
   private stopped = false;
   private failed = false;
+  private leaderSeen: NodeId | undefined;
+  private leaderChanges = 0;
+  private proposalsFailed = 0;
 
   private constructor(
     private readonly options: NodeRuntimeOptions<Op, Res>,
     private readonly store: DurableStore<unknown>,
+    private readonly fsCounters: FsCounters,
     restored: readonly unknown[],
   ) {
     const seed = randomInt(0, 2 ** 47);
@@ -111,7 +133,9 @@ export class NodeRuntime<Op, Res> {
   /** Opens and recovers the data directory, starts the peer listener and the clock. */
   static async start<Op, Res>(options: NodeRuntimeOptions<Op, Res>): Promise<NodeRuntime<Op, Res>> {
     assert(Number.isInteger(options.tickMs) && options.tickMs >= 1, 'tickMs must be >= 1');
-    const store = await DurableStore.open<unknown>(options.dataDir);
+    // Instrumented so the metrics endpoint can report WAL fsync counts and time.
+    const { fs, counters } = instrumentFs(nodeStorageFs);
+    const store = await DurableStore.open<unknown>(options.dataDir, { fs });
     let runtime: NodeRuntime<Op, Res>;
     try {
       const { records, report } = await store.load();
@@ -120,7 +144,7 @@ export class NodeRuntime<Op, Res> {
         records: records.length,
         truncatedTail: report.truncatedTail !== null,
       });
-      runtime = new NodeRuntime(options, store, records);
+      runtime = new NodeRuntime(options, store, counters, records);
       await runtime.transport.start();
     } catch (error) {
       await store.close();
@@ -163,6 +187,21 @@ export class NodeRuntime<Op, Res> {
       this.machine.request({ id, op });
       this.scheduleDrain();
     });
+  }
+
+  metrics(): RuntimeMetrics {
+    const calls = this.fsCounters.calls;
+    return {
+      hasLeader: this.leader() !== undefined,
+      leaderChanges: this.leaderChanges,
+      committedIndex: this.engine.committedIndex(),
+      appliedIndex: this.machine.appliedIndex,
+      proposalsPending: this.pending.size,
+      proposalsFailed: this.proposalsFailed,
+      walFsyncs: calls.datasync + calls.sync,
+      walFsyncSecondsTotal: this.fsCounters.syncMsTotal / 1000,
+      walBytesWritten: this.store.stats().bytesWritten,
+    };
   }
 
   /** Asks the engine to hand leadership to `to`. */
@@ -245,6 +284,15 @@ export class NodeRuntime<Op, Res> {
       this.transport.send(envelope.to, envelope.message);
     }
     for (const note of batch.notes) this.options.logger.debug(note.text, { kind: note.kind });
+    const leader = this.leader();
+    if (leader !== this.leaderSeen) {
+      if (leader !== undefined) this.leaderChanges++;
+      this.options.logger.info(leader === undefined ? 'lost the leader' : 'leader elected', {
+        leader: leader === undefined ? null : (this.options.nameOf?.(leader) ?? leader),
+        term: this.engine.term(),
+      });
+      this.leaderSeen = leader;
+    }
     for (const response of batch.responses) {
       const request = this.pending.get(response.id);
       if (request === undefined) continue; // timed out already
@@ -261,6 +309,7 @@ export class NodeRuntime<Op, Res> {
   /** A refusal for want of a leader is retried until the deadline, as etcd waits for an election. */
   private retryOrFail(id: number, request: PendingRequest<Res>, error: string): void {
     if (error !== 'not the leader') {
+      this.proposalsFailed++;
       this.settle(id);
       request.reject(new RequestError('overloaded', error));
       return;
@@ -277,6 +326,7 @@ export class NodeRuntime<Op, Res> {
   private expire(id: number): void {
     const request = this.pending.get(id);
     if (request === undefined) return;
+    this.proposalsFailed++;
     this.pending.delete(id);
     this.machine.abandon(id);
     const leader = this.leader();

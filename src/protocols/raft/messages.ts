@@ -66,8 +66,15 @@ export type RaftMessage<C> =
       readonly commit: number;
       /** A ReadIndex round the heartbeat confirms leadership for (0: none). */
       readonly readRound: number;
+      /** The leader's tick count when it sent this: the answer dates the follower's lease promise. */
+      readonly sentTick: number;
     }
-  | { readonly type: 'heartbeat-response'; readonly term: number; readonly readRound: number }
+  | {
+      readonly type: 'heartbeat-response';
+      readonly term: number;
+      readonly readRound: number;
+      readonly sentTick: number;
+    }
   | { readonly type: 'snapshot'; readonly term: number; readonly snapshot: RaftSnapshot }
   | { readonly type: 'timeout-now'; readonly term: number }
   | {
@@ -119,8 +126,8 @@ const FIELDS: Record<RaftMessageType, Fields> = {
     rejectHint: 'number',
     hintTerm: 'number',
   },
-  heartbeat: { term: 'number', commit: 'number', readRound: 'number' },
-  'heartbeat-response': { term: 'number', readRound: 'number' },
+  heartbeat: { term: 'number', commit: 'number', readRound: 'number', sentTick: 'number' },
+  'heartbeat-response': { term: 'number', readRound: 'number', sentTick: 'number' },
   snapshot: { term: 'number', snapshot: 'object' },
   'timeout-now': { term: 'number' },
   propose: { term: 'number', leaderTerm: 'number', batchId: 'number', commands: 'array' },

@@ -233,6 +233,8 @@ describe('reads', () => {
   it('with lease reads, a leader that heard from a quorum recently answers without a heartbeat round', () => {
     const network = new RaftNetwork(3, { options: { readMode: 'lease' } });
     const leader = stableLeader(network);
+    network.tick(leader, network.node(leader).options.heartbeatTicks); // a heartbeat round dates the lease
+    network.deliverAll();
     const sentBefore = network.sent.length;
     expect(network.node(leader).requestReadBarrier(5)).toBe(true);
     network.drain(leader);
@@ -246,6 +248,26 @@ describe('reads', () => {
     network.node(leader).requestReadBarrier(6);
     network.drain(leader);
     expect(network.readStates.get(leader)).toHaveLength(1);
+  });
+
+  it('the lease runs from when a heartbeat was sent, so a slow answer does not extend it', () => {
+    const network = new RaftNetwork(3, { options: { readMode: 'lease' } });
+    const leader = stableLeader(network);
+    const node = network.node(leader);
+    network.tick(leader, node.options.heartbeatTicks);
+    const held = network.take((envelope) => envelope.message.type === 'heartbeat');
+    expect(held.length).toBe(2);
+    // Answers to later heartbeats are lost; the held ones arrive 13 ticks late.
+    for (let tick = 0; tick < 13; tick++) {
+      network.tick(leader);
+      network.take((envelope) => envelope.message.type === 'heartbeat');
+    }
+    for (const envelope of held) network.deliver(envelope);
+    network.deliverAll();
+    expect(node.role).toBe('leader');
+    node.requestReadBarrier(11);
+    network.drain(leader);
+    expect(network.readStates.get(leader)).toEqual([]); // no lease: a ReadIndex round instead
   });
 
   it('a node that restarts keeps its vote, but the vote-not-persisted variant forgets it', () => {

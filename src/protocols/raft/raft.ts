@@ -81,7 +81,10 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
   private heartbeatElapsed = 0;
   private randomizedElectionTicks = 0;
   private ticks = 0;
-  /** Leader: the tick of the last response from each member in this term (lease reads). */
+  /**
+   * Leader: per member, the send tick of the latest heartbeat it answered in this term. The
+   * member reset its election timer after that tick, so its promise not to vote runs from there.
+   */
   private readonly lastHeardTick = new Map<NodeId, number>();
   /** Lease reads pause until this tick after a leadership transfer was started. */
   private leaseSuspendedUntilTick = 0;
@@ -524,6 +527,7 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
           type: 'heartbeat-response',
           term: this.term,
           readRound: message.readRound,
+          sentTick: message.sentTick,
         });
         break;
       case 'snapshot':
@@ -671,14 +675,19 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
       if (to === this.id) continue;
       // Never tell a follower to commit beyond what it is known to hold.
       const commit = Math.min(progress.match, this.log.committed);
-      this.send(to, { type: 'heartbeat', term: this.term, commit, readRound });
+      this.send(to, {
+        type: 'heartbeat',
+        term: this.term,
+        commit,
+        readRound,
+        sentTick: this.ticks,
+      });
     }
   }
 
   private heardFrom(from: NodeId): void {
     const progress = this.tracker.progress.get(from);
     if (progress !== undefined) progress.recentActive = true;
-    this.lastHeardTick.set(from, this.ticks);
   }
 
   private onAppendResponse(from: NodeId, message: Of<C, 'append-response'>): void {
@@ -715,6 +724,9 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     const progress = this.tracker.progress.get(from);
     if (progress === undefined) return;
     this.heardFrom(from);
+    const leaseFromTick = this.lastHeardTick.get(from) ?? -1;
+    if (message.sentTick > leaseFromTick && message.sentTick <= this.ticks)
+      this.lastHeardTick.set(from, message.sentTick);
     progress.probeSent = false;
     if (progress.state === 'replicate' && progress.isInflightFull()) progress.freeFirstInflight();
     // A snapshot that was lost would leave the follower stuck; probe again instead.
@@ -843,10 +855,11 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
   }
 
   /**
-   * The leader lease: every follower that answered this leader reset its election timer when it
-   * received the message answered, and ignores vote requests for `electionTicks` after that. So
-   * while a quorum answered within the last `electionTicks - leaseMarginTicks` ticks, no other
-   * leader can exist — assuming no node's ticks run slower than ours by more than the margin.
+   * The leader lease: a follower that answered a heartbeat reset its election timer when it got
+   * it — after the leader sent it — and ignores vote requests for `electionTicks` from then. So
+   * while a quorum answered heartbeats sent within the last `electionTicks - leaseMarginTicks`
+   * ticks, no other leader can exist — assuming no node's ticks run slower than ours by more than
+   * the margin. Dating the lease from the send, not the answer, keeps slow answers safe.
    */
   private leaseValid(): boolean {
     if (this.leadTransferee !== undefined || this.ticks < this.leaseSuspendedUntilTick)

@@ -1,6 +1,7 @@
 import { SynodError } from '../core/errors.js';
 import type { ProtocolDefinition, ProtocolMessage, ProtocolNode } from '../core/protocol.js';
 import { fixedLeaderDefinition } from '../protocols/fixed-leader/index.js';
+import { multiPaxosDefinition } from '../protocols/multipaxos/definition.js';
 import { paxosDefinition, paxosStoreDefinition } from '../protocols/paxos/definition.js';
 import { paxosLeaseDefinition } from '../protocols/paxos/lease.js';
 import { raftDefinition } from '../protocols/raft/definition.js';
@@ -19,6 +20,7 @@ export type AnyProtocolDefinition = ProtocolDefinition<
  */
 export const PROTOCOLS: readonly AnyProtocolDefinition[] = [
   fixedLeaderDefinition,
+  multiPaxosDefinition,
   paxosDefinition,
   paxosStoreDefinition,
   paxosLeaseDefinition,

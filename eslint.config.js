@@ -37,7 +37,10 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       eqeqeq: ['error', 'always'],
     },
@@ -48,4 +51,31 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'error' },
   },
   ...layers.map(layeringRules),
+  webLayering(),
 );
+
+/** The visualizer runs in the browser: it may import core, protocols, check and sim, and no Node. */
+function webLayering() {
+  const forbidden = ['storage', 'transport', 'server', 'cli'];
+  return {
+    files: ['web/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Bad layering: web/ runs in the browser and must not import Node built-ins.',
+          })),
+          patterns: forbidden.map((upper) => ({
+            group: [`**/src/${upper}/**`, `**/src/${upper}`],
+            message: `Bad layering: web/ must not import src/${upper} (see DESIGN.md).`,
+          })),
+        },
+      ],
+    },
+  };
+}

@@ -7,6 +7,7 @@ import { registerScenarioCommand } from './scenario-command.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerSimCommand } from './sim-command.js';
 import { registerVariantsCommand } from './variants-command.js';
+import { registerVizCommand } from './viz-command.js';
 
 export const VERSION = '0.1.0';
 
@@ -27,6 +28,7 @@ export function createProgram(io: CliIo): Command {
   registerServerCommands(program, io);
   registerSimCommand(program, io);
   registerVariantsCommand(program, io);
+  registerVizCommand(program, io);
   for (const command of program.commands) {
     command
       .exitOverride()

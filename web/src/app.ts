@@ -1,0 +1,490 @@
+import type { NodeId } from '../../src/core/ids.js';
+import type { KvOp } from '../../src/core/kv.js';
+import { TOURS, findTour, listVariants, type NemesisAction } from '../../src/sim/index.js';
+import { byId } from './dom.js';
+import type { Frame } from './model/frame.js';
+import { speedFromSlider, virtualAdvanceUs, VIRTUAL_US_PER_SECOND } from './model/timescale.js';
+import { TourPlayer } from './model/tour-player.js';
+import { parseTraceFile, type TraceFile } from './model/trace-file.js';
+import {
+  DEFAULT_SETUP,
+  NODES_MAX,
+  NODES_MIN,
+  type VizSetup,
+  vizConfig,
+} from './model/viz-config.js';
+import { VizModel } from './model/viz-model.js';
+import { describeEvent, isQuiet } from './view/describe-event.js';
+import { epochText, stateText } from './view/node-summary.js';
+import { Stage } from './view/stage.js';
+
+const EVENTS_SHOWN_MAX = 40;
+
+/** The page: a model, a stage and the controls, wired together. */
+export class App {
+  private model: VizModel;
+  private readonly stage: Stage;
+  private playing = false;
+  private speed = 1;
+  private lastFrameMs = 0;
+  private selected: NodeId | undefined;
+  private readonly sideA = new Set<NodeId>();
+  private trace: TraceFile | undefined;
+  private tour: TourPlayer | undefined;
+
+  constructor() {
+    this.stage = new Stage(byId('stage', HTMLDivElement), (node, event) =>
+      this.onNodeClick(node, event),
+    );
+    this.fillForms();
+    this.model = new VizModel(vizConfig(DEFAULT_SETUP));
+    this.bindControls();
+    this.render();
+  }
+
+  private fillForms(): void {
+    const select = byId('variant', HTMLSelectElement);
+    let group: HTMLOptGroupElement | undefined;
+    for (const listing of listVariants()) {
+      if (group?.label !== listing.protocol) {
+        group = document.createElement('optgroup');
+        group.label = listing.protocol;
+        select.append(group);
+      }
+      const option = new Option(
+        `${listing.protocol} / ${listing.variant}${listing.unsafe ? ' (unsafe)' : ''}`,
+        `${listing.protocol}/${listing.variant}`,
+      );
+      option.title = listing.description;
+      group.append(option);
+    }
+    select.value = `${DEFAULT_SETUP.protocol}/${DEFAULT_SETUP.variant}`;
+    const tours = byId('tour-select', HTMLSelectElement);
+    for (const tour of TOURS)
+      tours.append(new Option(`${tour.protocol}: ${tour.title}`, tour.name));
+  }
+
+  private readSetup(): VizSetup {
+    const [protocol, variant] = byId('variant', HTMLSelectElement).value.split('/') as [
+      string,
+      string,
+    ];
+    const clamp = (value: number, min: number, max: number, fallback: number): number =>
+      Number.isFinite(value) ? Math.min(max, Math.max(min, Math.round(value))) : fallback;
+    return {
+      protocol,
+      variant,
+      nodes: clamp(byId('nodes', HTMLInputElement).valueAsNumber, NODES_MIN, NODES_MAX, 5),
+      seed: clamp(byId('seed', HTMLInputElement).valueAsNumber, 0, 2 ** 53 - 1, 1),
+      latencyMs: clamp(byId('latency', HTMLInputElement).valueAsNumber, 1, 200, 10),
+      clients: clamp(byId('clients', HTMLInputElement).valueAsNumber, 0, 5, 1),
+    };
+  }
+
+  private bindControls(): void {
+    byId('setup', HTMLFormElement).addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.trace = undefined;
+      this.start(new VizModel(vizConfig(this.readSetup())));
+    });
+    byId('play', HTMLButtonElement).addEventListener('click', () => this.togglePlay());
+    byId('forward', HTMLButtonElement).addEventListener('click', () => this.stepForward());
+    byId('back', HTMLButtonElement).addEventListener('click', () => this.stepBack());
+    const speed = byId('speed', HTMLInputElement);
+    speed.addEventListener('input', () => {
+      this.speed = speedFromSlider(speed.valueAsNumber);
+      byId('speed-label', HTMLSpanElement).textContent = `${this.speed}×`;
+    });
+    const scrubber = byId('scrubber', HTMLInputElement);
+    scrubber.addEventListener('input', () => {
+      this.pause();
+      this.model.seek((scrubber.valueAsNumber / 1000) * this.model.config.durationUs);
+      this.render();
+    });
+    byId('crash', HTMLButtonElement).addEventListener('click', () => this.toggleCrash());
+    byId('pause', HTMLButtonElement).addEventListener('click', () => this.togglePause());
+    byId('partition', HTMLButtonElement).addEventListener('click', () => this.partition());
+    byId('isolate', HTMLButtonElement).addEventListener('click', () => {
+      if (this.selected !== undefined) this.inject({ type: 'isolate', nodes: [this.selected] });
+    });
+    byId('heal', HTMLButtonElement).addEventListener('click', () => this.inject({ type: 'heal' }));
+    for (const id of ['loss', 'dup'])
+      byId(id, HTMLInputElement).addEventListener('change', () => this.storm());
+    byId('request', HTMLFormElement).addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.sendRequest();
+    });
+    byId('trace-file', HTMLInputElement).addEventListener('change', () => void this.openTrace());
+    byId('tour-select', HTMLSelectElement).addEventListener('change', () => this.openTour());
+    byId('tour-next', HTMLButtonElement).addEventListener('click', () => this.tourStep(1));
+    byId('tour-back', HTMLButtonElement).addEventListener('click', () => this.tourStep(-1));
+    byId('tour-close', HTMLButtonElement).addEventListener('click', () => this.closeTour());
+    document.addEventListener('keydown', (event) => this.onKey(event));
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    const target = event.target;
+    if (target instanceof HTMLInputElement && target.type !== 'range') return;
+    if (target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement) return;
+    if (event.key === ' ') this.togglePlay();
+    else if (event.key === 'ArrowRight') this.stepForward();
+    else if (event.key === 'ArrowLeft') this.stepBack();
+    else return;
+    event.preventDefault();
+  }
+
+  private start(model: VizModel): void {
+    this.pause();
+    this.model = model;
+    this.selected = undefined;
+    this.sideA.clear();
+    byId('loss', HTMLInputElement).value = '0';
+    byId('dup', HTMLInputElement).value = '0';
+    this.render();
+  }
+
+  private togglePlay(): void {
+    if (this.playing) this.pause();
+    else this.play();
+  }
+
+  private play(): void {
+    if (this.model.done) return;
+    this.playing = true;
+    this.lastFrameMs = performance.now();
+    byId('play', HTMLButtonElement).textContent = '⏸ pause';
+    requestAnimationFrame((now) => this.animate(now));
+  }
+
+  private pause(): void {
+    this.playing = false;
+    byId('play', HTMLButtonElement).textContent = '▶ play';
+  }
+
+  private animate(nowMs: number): void {
+    if (!this.playing) return;
+    const elapsedMs = nowMs - this.lastFrameMs;
+    this.lastFrameMs = nowMs;
+    this.model.advanceTo(this.model.timeUs + virtualAdvanceUs(elapsedMs, this.speed));
+    if (this.model.done) this.pause();
+    this.render();
+    if (this.playing) requestAnimationFrame((now) => this.animate(now));
+  }
+
+  private stepForward(): void {
+    this.pause();
+    this.model.stepForward();
+    this.render();
+  }
+
+  private stepBack(): void {
+    this.pause();
+    this.model.stepBack();
+    this.render();
+  }
+
+  private onNodeClick(node: NodeId, event: MouseEvent): void {
+    if (event.shiftKey) {
+      if (this.sideA.has(node)) this.sideA.delete(node);
+      else this.sideA.add(node);
+    } else {
+      this.selected = node;
+    }
+    this.render();
+  }
+
+  private inject(action: NemesisAction): void {
+    if (!this.model.inject(action)) this.flash(`${action.type}: nothing changed`);
+    this.render();
+  }
+
+  private toggleCrash(): void {
+    if (this.selected === undefined) return this.flash('select a node first');
+    const status = this.model.frame().nodes[this.selected]?.status;
+    this.inject({ type: status === 'crashed' ? 'restart' : 'crash', nodes: [this.selected] });
+  }
+
+  private togglePause(): void {
+    if (this.selected === undefined) return this.flash('select a node first');
+    const status = this.model.frame().nodes[this.selected]?.status;
+    this.inject({ type: status === 'paused' ? 'resume' : 'pause', nodes: [this.selected] });
+  }
+
+  private partition(): void {
+    const all = this.model.frame().nodes.map((node) => node.id);
+    const sideA = all.filter((id) => this.sideA.has(id));
+    const sideB = all.filter((id) => !this.sideA.has(id));
+    if (sideA.length === 0 || sideB.length === 0)
+      return this.flash('tick some nodes for side A (or shift-click them), not all');
+    this.inject({ type: 'partition', sides: [sideA, sideB] });
+  }
+
+  private storm(): void {
+    const loss = byId('loss', HTMLInputElement).valueAsNumber / 100;
+    const duplication = byId('dup', HTMLInputElement).valueAsNumber / 100;
+    if (loss === 0 && duplication === 0) this.inject({ type: 'calm' });
+    else
+      this.inject({
+        type: 'storm',
+        lossProbability: loss,
+        duplicateProbability: duplication,
+        reorderProbability: 0,
+      });
+  }
+
+  private sendRequest(): void {
+    if (this.selected === undefined) return this.flash('select a node first');
+    const f = byId('op', HTMLSelectElement).value;
+    const key = byId('key', HTMLInputElement).value || 'x';
+    const value = byId('value', HTMLInputElement).value;
+    const op: KvOp =
+      f === 'put'
+        ? { f: 'put', key, value }
+        : f === 'inc'
+          ? { f: 'inc', key, delta: 1 }
+          : f === 'delete'
+            ? { f: 'delete', key }
+            : { f: 'get', key };
+    const id = this.model.submit(this.selected, op);
+    if (id === undefined) this.flash('this protocol serves no client requests, or the run is over');
+    this.render();
+  }
+
+  private async openTrace(): Promise<void> {
+    const input = byId('trace-file', HTMLInputElement);
+    const file = input.files?.[0];
+    if (file === undefined) return;
+    try {
+      const trace = parseTraceFile(await file.text());
+      this.trace = trace;
+      this.start(new VizModel(trace.config));
+      this.flash(
+        `trace ${file.name}: ${trace.config.protocol}/${trace.config.variant}, seed ${trace.config.seed}`,
+      );
+    } catch (error) {
+      this.flash(
+        `cannot open ${file.name}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    input.value = '';
+    this.render();
+  }
+
+  /** Runs a trace's replay to its violation (or its end). */
+  jumpToViolation(): void {
+    this.pause();
+    this.model.runToEnd();
+    this.render();
+  }
+
+  private openTour(): void {
+    const name = byId('tour-select', HTMLSelectElement).value;
+    if (name === '') return this.closeTour();
+    this.tour = new TourPlayer(findTour(name));
+    this.renderTour();
+  }
+
+  private closeTour(): void {
+    this.tour = undefined;
+    byId('tour-select', HTMLSelectElement).value = '';
+    this.renderTour();
+  }
+
+  private tourStep(direction: 1 | -1): void {
+    if (this.tour === undefined) return;
+    if (direction === 1) this.tour.next();
+    else this.tour.back();
+    this.renderTour();
+  }
+
+  private flashText = '';
+
+  private flash(text: string): void {
+    this.flashText = text;
+    this.render();
+  }
+
+  private render(): void {
+    const frame = this.model.frame(this.model.timeUs - this.dropFadeUs());
+    this.stage.render(frame, {
+      selected: this.selected,
+      sideA: this.sideA,
+      blamed: new Set(frame.violation?.nodes ?? []),
+      dropFadeUs: this.dropFadeUs(),
+    });
+    this.renderTransport(frame);
+    this.renderBanner(frame);
+    this.renderSummary(frame);
+    this.renderNodePanel(frame);
+    this.renderSides(frame);
+    this.renderEvents();
+  }
+
+  /** Drops stay visible for about a second of watching, whatever the speed. */
+  private dropFadeUs(): number {
+    return Math.max(5_000, VIRTUAL_US_PER_SECOND * Math.max(this.speed, 0.3));
+  }
+
+  private renderTransport(frame: Frame): void {
+    byId('clock', HTMLSpanElement).textContent = `t = ${(frame.timeUs / 1000).toFixed(3)} ms`;
+    byId('step-label', HTMLSpanElement).textContent = `step ${frame.step}`;
+    byId('scrubber', HTMLInputElement).value = String(
+      Math.round((frame.timeUs / this.model.config.durationUs) * 1000),
+    );
+    byId('back', HTMLButtonElement).disabled = frame.step === 0;
+    byId('forward', HTMLButtonElement).disabled = frame.done;
+    byId('client-box', HTMLElement).hidden = !this.model.protocolServesClients;
+  }
+
+  private renderBanner(frame: Frame): void {
+    const banner = byId('banner', HTMLDivElement);
+    banner.replaceChildren();
+    banner.className = 'banner';
+    const config = this.model.config;
+    const lines: string[] = [];
+    if (this.trace !== undefined) {
+      const recorded = this.trace.violation;
+      lines.push(
+        `Replaying a trace: ${config.protocol}/${config.variant}, seed ${config.seed}, ${config.nodes} nodes.` +
+          (recorded === undefined
+            ? ' It recorded no violation.'
+            : ` It recorded a violation at t = ${(recorded.t / 1000).toFixed(3)} ms.`),
+      );
+    }
+    if (frame.violation !== undefined) {
+      banner.classList.add('violation');
+      banner.dataset['testid'] = 'violation';
+      lines.push(
+        `Violation${frame.violation.invariant === undefined ? '' : ` of ${frame.violation.invariant}`} at t = ${(frame.violation.atUs / 1000).toFixed(3)} ms: ${frame.violation.message}`,
+      );
+      const recorded = this.trace?.violation;
+      if (recorded !== undefined && recorded.message !== frame.violation.message)
+        lines.push(
+          `The trace recorded a different one (another Synod version?): ${recorded.message}`,
+        );
+    } else if (this.model.result !== undefined) {
+      const lin = this.model.result.linearizability;
+      lines.push(
+        `Run over: every check passed${lin === undefined ? '' : `, history ${lin.verdict}`}.`,
+      );
+    }
+    if (this.flashText !== '') lines.push(this.flashText);
+    this.flashText = '';
+    for (const line of lines) {
+      const p = document.createElement('p');
+      p.textContent = line;
+      banner.append(p);
+    }
+    if (this.trace?.violation !== undefined && frame.violation === undefined) {
+      const jump = document.createElement('button');
+      jump.id = 'jump-violation';
+      jump.textContent = 'run to the violation';
+      jump.addEventListener('click', () => this.jumpToViolation());
+      banner.append(jump);
+    }
+    banner.hidden = banner.childElementCount === 0;
+  }
+
+  private renderSummary(frame: Frame): void {
+    const leaders = frame.nodes.filter(
+      (node) => node.status !== 'crashed' && node.inspection?.leader === node.id,
+    );
+    const summary = byId('leader-summary', HTMLDivElement);
+    summary.dataset['leaders'] = leaders.map((node) => node.id).join(',');
+    const leaderText =
+      leaders.length === 0
+        ? 'no leader'
+        : leaders.map((node) => `leader n${node.id} (${epochText(node.inspection)})`).join(', ');
+    const storm =
+      frame.storm === undefined
+        ? ''
+        : ` · storm: loss ${Math.round(frame.storm.loss * 100)}%, duplication ${Math.round(frame.storm.duplication * 100)}%`;
+    summary.textContent =
+      `${this.model.config.protocol}/${this.model.config.variant}, seed ${this.model.config.seed} · ${leaderText}` +
+      ` · ${frame.messages.length} messages in flight · ${frame.cut.length === 0 ? 'network whole' : `${frame.cut.length} links cut`}${storm}`;
+  }
+
+  private renderNodePanel(frame: Frame): void {
+    const node = this.selected === undefined ? undefined : frame.nodes[this.selected];
+    byId('selected-name', HTMLSpanElement).textContent =
+      node === undefined ? '—' : `n${node.id} (${node.status})`;
+    byId('node-state', HTMLPreElement).textContent =
+      node === undefined ? '' : stateText(node.inspection);
+    byId('crash', HTMLButtonElement).textContent = node?.status === 'crashed' ? 'restart' : 'crash';
+    byId('pause', HTMLButtonElement).textContent = node?.status === 'paused' ? 'resume' : 'pause';
+  }
+
+  private renderSides(frame: Frame): void {
+    const sides = byId('sides', HTMLDivElement);
+    if (sides.childElementCount !== frame.nodes.length + 1) {
+      sides.replaceChildren(document.createTextNode('side A: '));
+      for (const node of frame.nodes) {
+        const label = document.createElement('label');
+        const box = document.createElement('input');
+        box.type = 'checkbox';
+        box.dataset['side'] = String(node.id);
+        box.addEventListener('change', () => {
+          if (box.checked) this.sideA.add(node.id);
+          else this.sideA.delete(node.id);
+          this.render();
+        });
+        label.append(box, ` n${node.id}`);
+        sides.append(label);
+      }
+    }
+    for (const box of sides.querySelectorAll('input'))
+      box.checked = this.sideA.has(Number(box.dataset['side']));
+  }
+
+  private renderEvents(): void {
+    const list = byId('events', HTMLOListElement);
+    list.replaceChildren();
+    const events = this.model.events;
+    const current = new Set(this.model.lastStepEvents());
+    const shown = [];
+    for (let i = events.length - 1; i >= 0 && shown.length < EVENTS_SHOWN_MAX; i--) {
+      const event = events[i]!;
+      if (isQuiet(event) && !current.has(event)) continue;
+      shown.push(event);
+    }
+    for (const event of shown) {
+      const item = document.createElement('li');
+      item.textContent = `${(event.t / 1000).toFixed(3)}  ${describeEvent(event)}`;
+      if (current.has(event)) item.classList.add('current');
+      if (event.type === 'violation') item.classList.add('violation');
+      list.append(item);
+    }
+  }
+
+  private renderTour(): void {
+    const box = byId('tour', HTMLElement);
+    const player = this.tour;
+    box.hidden = player === undefined;
+    if (player === undefined) return;
+    byId('tour-title', HTMLHeadingElement).textContent = player.tour.title;
+    byId('tour-description', HTMLParagraphElement).textContent = player.tour.description;
+    byId('tour-progress', HTMLSpanElement).textContent =
+      `${player.played.length} / ${player.tour.stepCount}${player.atEnd ? ' — the end' : ''}`;
+    box.dataset['done'] = player.atEnd ? 'true' : 'false';
+    byId('tour-back', HTMLButtonElement).disabled = player.played.length === 0;
+    byId('tour-next', HTMLButtonElement).disabled = player.atEnd;
+    const step = player.current;
+    byId('tour-step-title', HTMLHeadingElement).textContent =
+      step === undefined
+        ? 'Press Next to play the first step.'
+        : `${step.index + 1}. ${step.title}`;
+    const lines = byId('tour-lines', HTMLUListElement);
+    lines.replaceChildren();
+    for (const line of step?.lines ?? []) {
+      const item = document.createElement('li');
+      item.textContent = line;
+      lines.append(item);
+    }
+    for (const problem of step?.problems ?? []) {
+      const item = document.createElement('li');
+      item.className = 'problem';
+      item.textContent = `unexpected: ${problem}`;
+      lines.append(item);
+    }
+  }
+}

@@ -1,5 +1,5 @@
 // Long measurements, off by default (they take minutes). Run them with, for example:
-//   RAFT_SWEEP=10000 npx vitest run src/protocols/raft/measure.test.ts
+//   RAFT_SWEEP=10000 npx vitest run src/protocols/raft/measure.test.ts  (RAFT_NODES=5, RAFT_READ_MODE=lease)
 //   RAFT_ELECTIONS=1000 npx vitest run src/protocols/raft/measure.test.ts
 //   RAFT_THROUGHPUT=1 npx vitest run src/protocols/raft/measure.test.ts
 import { describe, expect, it } from 'vitest';
@@ -85,7 +85,12 @@ describe('Raft measurements', () => {
               faultUsMin: 50_000,
               faultUsMax: 600_000,
             },
-            options: { snapshotEveryEntries: 25 },
+            options: {
+              snapshotEveryEntries: 25,
+              ...(process.env.RAFT_READ_MODE === undefined
+                ? {}
+                : { readMode: process.env.RAFT_READ_MODE }),
+            },
           }),
         );
         const verdict = result.ok

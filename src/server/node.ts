@@ -97,6 +97,7 @@ export class NodeRuntime<Op, Res> {
   private stopped = false;
   private failed = false;
   private leaderSeen: NodeId | undefined;
+  private lastTickMs = Date.now();
   private leaderChanges = 0;
   private proposalsFailed = 0;
 
@@ -228,6 +229,15 @@ export class NodeRuntime<Op, Res> {
 
   private onTick(): void {
     if (this.stopped || this.failed) return;
+    const now = Date.now();
+    const gapMs = now - this.lastTickMs;
+    this.lastTickMs = now;
+    // etcd's "took too long" warning: a blocked event loop delays heartbeats, and peers may
+    // start an election although this member is alive.
+    if (gapMs > Math.max(100, 10 * this.options.tickMs))
+      this.options.logger.warn('the event loop was blocked; heartbeats were late', {
+        blockedMs: gapMs,
+      });
     this.machine.tick();
     this.scheduleDrain();
   }

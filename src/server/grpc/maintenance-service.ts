@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EtcdContext } from './context.js';
 import { headerOf, memberIdOfNode, unary } from './context.js';
-import { type ProtoObject } from './convert.js';
-import { ApiError, EtcdErrors, notSupported } from './etcd-errors.js';
+import { type ProtoObject, intField } from './convert.js';
+import { ApiError, EtcdErrors, fromMvccError, notSupported } from './etcd-errors.js';
 
 /** The etcd version Synod reports: the API level it implements (etcdctl 3.4 checks nothing more). */
 export const ETCD_API_VERSION = '3.4.0';
@@ -56,8 +56,27 @@ export function maintenanceService(context: EtcdContext): UntypedServiceImplemen
       await waitFor(() => runtime.leader() === target.nodeId, config.requestTimeoutMs);
       return { header: headerOf(context, 0) };
     }),
-    Hash: unary(context, 'Hash', refuse('Hash')),
-    HashKV: unary(context, 'HashKV', refuse('HashKV')),
+    // Comparable across members (replicas that applied the same log agree); not equal to etcd's
+    // numbers, which hash its bbolt encoding.
+    HashKV: unary(context, 'HashKV', async (message) => {
+      const outcome = context.app.store.hashKv(intField(message, 'revision'));
+      if (!outcome.ok) throw new ApiError(fromMvccError(outcome.error));
+      const response = outcome.response;
+      return {
+        header: headerOf(context, response.header.revision),
+        hash: response.hash,
+        compact_revision: response.compactRevision,
+        hash_revision: response.hashRevision,
+      };
+    }),
+    Hash: unary(context, 'Hash', async () => {
+      const outcome = context.app.store.hashKv(0);
+      if (!outcome.ok) throw new ApiError(fromMvccError(outcome.error));
+      return {
+        header: headerOf(context, outcome.response.header.revision),
+        hash: outcome.response.hash,
+      };
+    }),
     Downgrade: unary(context, 'Downgrade', refuse('Downgrade')),
   };
 }

@@ -1,0 +1,175 @@
+/**
+ * The visualizer in a real browser: Debian's chromium driven by playwright-core against
+ * `synod viz`. Needs `npm run build` first (npm test does it). Skipped, with a message, only when
+ * chromium is missing outside CI; in CI .ci/run installs it, so the tests always run there.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const runnable = existsSync(CHROMIUM) || process.env['CI'] !== undefined;
+if (!runnable)
+  console.warn(
+    `web/test/viz.browser.test.ts skipped: no ${CHROMIUM} (apt-get install -y chromium); CI always runs it`,
+  );
+
+function startViz(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/synod.js'), 'viz', '--port', '0']);
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer): void => {
+      output += String(chunk);
+      const url = /http:\/\/\S+\//.exec(output)?.[0];
+      if (url !== undefined) resolve({ child, url });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`synod viz exited with ${code}: ${output}`)));
+  });
+}
+
+async function leaders(page: Page): Promise<string> {
+  return (await page.locator('#leader-summary').getAttribute('data-leaders')) ?? '';
+}
+
+async function playUntil(page: Page, condition: string, argument: unknown): Promise<void> {
+  await page.click('#play');
+  await page.waitForFunction(condition, argument, { timeout: 15_000 });
+  await page.click('#play');
+}
+
+describe.skipIf(!runnable)('the visualizer in chromium', () => {
+  let viz: { child: ChildProcess; url: string };
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    viz = await startViz();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    await page.goto(viz.url);
+    await page.locator('#speed').fill('1'); // 10×
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    viz?.child.kill('SIGINT');
+  });
+
+  it('runs Raft until a leader is shown, then a new one after the leader crashes', async () => {
+    await playUntil(
+      page,
+      () => document.querySelector<HTMLElement>('#leader-summary')?.dataset['leaders'] !== '',
+      undefined,
+    );
+    const first = await leaders(page);
+    expect(first).toMatch(/^\d$/);
+    await page.click(`g.node[data-node="${first}"]`);
+    await page.click('#crash');
+    await expect
+      .poll(() => page.locator(`g.node[data-node="${first}"]`).getAttribute('data-status'))
+      .toBe('crashed');
+    await playUntil(
+      page,
+      (old: string) => {
+        const now = document.querySelector<HTMLElement>('#leader-summary')?.dataset['leaders'];
+        return now !== '' && now !== old;
+      },
+      first,
+    );
+    expect(await leaders(page)).not.toBe(first);
+    await page.screenshot({ path: join(ARTIFACTS, 'viz-raft-new-leader.png') });
+  });
+
+  it('partitions the network and heals it', async () => {
+    await page.check('input[data-side="0"]');
+    await page.check('input[data-side="1"]');
+    await page.click('#partition');
+    expect(await page.locator('line[data-cut="true"]').count()).toBe(6); // {0,1} x {2,3,4}
+    await page.click('#play');
+    await page.waitForTimeout(800);
+    await page.click('#play');
+    await page.screenshot({ path: join(ARTIFACTS, 'viz-partition.png') });
+    await page.click('#heal');
+    expect(await page.locator('line[data-cut="true"]').count()).toBe(0);
+  });
+
+  it('steps forward and back with the keyboard, back to the same state', async () => {
+    await page.locator('#stage').click({ position: { x: 5, y: 5 } });
+    const stepText = (): Promise<string | null> => page.textContent('#step-label');
+    const summaryBefore = await page.textContent('#leader-summary');
+    const before = await stepText();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    expect(await stepText()).not.toBe(before);
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    expect(await stepText()).toBe(before);
+    expect(await page.textContent('#leader-summary')).toBe(summaryBefore);
+  });
+
+  it('opens a violation trace, runs to the violation and highlights it', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'synod-viz-')), 'fig8.jsonl');
+    const sim = spawnSync(process.execPath, [
+      join(ROOT, 'bin/synod.js'),
+      'sim',
+      '--scenario',
+      join(ROOT, 'scenarios/raft-commit-old-term.json'),
+      '--seed',
+      '12',
+      '--trace',
+      file,
+    ]);
+    expect(sim.status).toBe(1); // a violation
+    await page.setInputFiles('#trace-file', file);
+    await expect.poll(() => page.textContent('#banner')).toContain('Replaying a trace');
+    await page.click('#jump-violation');
+    const banner = page.locator('#banner.violation');
+    await expect
+      .poll(() => banner.textContent(), { timeout: 20_000 })
+      .toContain('leader-completeness');
+    expect(await page.locator('g.node.blamed').count()).toBeGreaterThan(0);
+    expect(await page.locator('#events li.violation').count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'viz-violation.png') });
+  });
+
+  it('plays a guided tour to the end', async () => {
+    await page.selectOption('#tour-select', { index: 1 });
+    const next = page.locator('#tour-next');
+    for (let i = 0; i < 100 && (await next.isEnabled()); i++) await next.click();
+    expect(await page.locator('#tour').getAttribute('data-done')).toBe('true');
+    expect(await page.textContent('#tour-progress')).toContain('the end');
+    expect(await page.locator('#tour-lines li.problem').count()).toBe(0);
+    await page.click('#tour-back');
+    expect(await page.locator('#tour').getAttribute('data-done')).toBe('false');
+    await page.screenshot({ path: join(ARTIFACTS, 'viz-tour.png') });
+  });
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});

@@ -37,6 +37,10 @@ describe('hashKv', () => {
     const store = new MvccStore();
     put(store, 'a', '1');
     put(store, 'a', '2');
+    expect(store.hashKv()).toMatchObject({
+      ok: true,
+      response: { compactRevision: -1, hashRevision: 3 },
+    });
     store.apply({ type: 'compaction', request: { revision: 2 } });
     expect(store.hashKv(0)).toMatchObject({
       ok: true,

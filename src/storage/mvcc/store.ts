@@ -234,7 +234,7 @@ export class MvccStore implements StateMachine<MvccCommand, ApplyResult, MvccSna
     const header = { revision: this.revision };
     return {
       ok: true,
-      response: { header, hash, compactRevision: this.compactedRevision, hashRevision },
+      response: { header, hash, compactRevision: this.compactedRaw, hashRevision },
     };
   }
 

@@ -237,6 +237,7 @@ export interface HashKvResponse {
   readonly header: ResponseHeader;
   /** CRC-32C of the retained changes at or below `hashRevision`; see `MvccStore.hashKv`. */
   readonly hash: number;
+  /** etcd's compactMainRev: -1 if the store was never compacted. */
   readonly compactRevision: number;
   readonly hashRevision: number;
 }

@@ -8,6 +8,7 @@ import { TourPlayer } from './model/tour-player.js';
 import { parseTraceFile, type TraceFile } from './model/trace-file.js';
 import {
   DEFAULT_SETUP,
+  NEMESIS_CHOICES,
   NODES_MAX,
   NODES_MIN,
   type VizSetup,
@@ -59,6 +60,12 @@ export class App {
       group.append(option);
     }
     select.value = `${DEFAULT_SETUP.protocol}/${DEFAULT_SETUP.variant}`;
+    const nemesis = byId('nemesis', HTMLSelectElement);
+    for (const [name, generators] of Object.entries(NEMESIS_CHOICES)) {
+      const option = new Option(name, name);
+      option.title = generators.join(', ') || 'only the faults you inject';
+      nemesis.append(option);
+    }
     const tours = byId('tour-select', HTMLSelectElement);
     for (const tour of TOURS)
       tours.append(new Option(`${tour.protocol}: ${tour.title}`, tour.name));
@@ -78,6 +85,7 @@ export class App {
       seed: clamp(byId('seed', HTMLInputElement).valueAsNumber, 0, 2 ** 53 - 1, 1),
       latencyMs: clamp(byId('latency', HTMLInputElement).valueAsNumber, 1, 200, 10),
       clients: clamp(byId('clients', HTMLInputElement).valueAsNumber, 0, 5, 1),
+      nemesis: NEMESIS_CHOICES[byId('nemesis', HTMLSelectElement).value] ?? [],
     };
   }
 
@@ -257,6 +265,7 @@ export class App {
     try {
       const trace = parseTraceFile(await file.text());
       this.trace = trace;
+      this.showConfigInForm(trace);
       this.start(new VizModel(trace.config));
       this.flash(
         `trace ${file.name}: ${trace.config.protocol}/${trace.config.variant}, seed ${trace.config.seed}`,
@@ -268,6 +277,13 @@ export class App {
     }
     input.value = '';
     this.render();
+  }
+
+  /** The form shows what runs; "New run" then starts a fresh run like it (without the trace's faults). */
+  private showConfigInForm({ config }: TraceFile): void {
+    byId('variant', HTMLSelectElement).value = `${config.protocol}/${config.variant}`;
+    byId('nodes', HTMLInputElement).value = String(config.nodes);
+    byId('seed', HTMLInputElement).value = String(config.seed);
   }
 
   /** Runs a trace's replay to its violation (or its end). */
@@ -401,7 +417,7 @@ export class App {
         : ` · storm: loss ${Math.round(frame.storm.loss * 100)}%, duplication ${Math.round(frame.storm.duplication * 100)}%`;
     summary.textContent =
       `${this.model.config.protocol}/${this.model.config.variant}, seed ${this.model.config.seed} · ${leaderText}` +
-      ` · ${frame.messages.length} messages in flight · ${frame.cut.length === 0 ? 'network whole' : `${frame.cut.length} links cut`}${storm}`;
+      ` · ${frame.messages.length} messages in flight · ${frame.cut.length === 0 ? 'network whole' : `${frame.cut.length} directed links cut`}${storm}`;
   }
 
   private renderNodePanel(frame: Frame): void {

@@ -1,4 +1,4 @@
-import { type SimConfig, resolveSimConfig } from '../../../src/sim/index.js';
+import { type NemesisName, type SimConfig, resolveSimConfig } from '../../../src/sim/index.js';
 
 /** What the setup form chooses; everything else takes the visualizer's defaults below. */
 export interface VizSetup {
@@ -10,7 +10,18 @@ export interface VizSetup {
   readonly latencyMs: number;
   /** Client processes sending a KV workload (KV protocols only). */
   readonly clients: number;
+  /** Random faults from the simulator's nemesis generators, as `synod sim --nemesis` takes them. */
+  readonly nemesis: readonly NemesisName[];
 }
+
+/** The fault sets the setup form offers. */
+export const NEMESIS_CHOICES: Readonly<Record<string, readonly NemesisName[]>> = {
+  none: [],
+  crashes: ['kill', 'restart'],
+  partitions: ['partition', 'isolate-leader'],
+  'crashes and partitions': ['kill', 'restart', 'partition', 'isolate-leader'],
+  everything: ['kill', 'restart', 'partition', 'isolate-leader', 'pause', 'storm'],
+};
 
 export const NODES_MIN = 3;
 export const NODES_MAX = 9;
@@ -28,6 +39,7 @@ export const DEFAULT_SETUP: VizSetup = {
   seed: 1,
   latencyMs: 10,
   clients: 1,
+  nemesis: [],
 };
 
 /**
@@ -51,5 +63,6 @@ export function vizConfig(setup: VizSetup): SimConfig {
       },
     },
     clients: { count: setup.clients, thinkUsMin: 200_000, thinkUsMax: 600_000 },
+    nemesis: { generators: [...setup.nemesis] },
   });
 }

@@ -40,13 +40,13 @@ export function latest(history: KeyHistory): StoredVersion | undefined {
   return last === undefined || last.tombstone ? undefined : last;
 }
 
-export function toKeyValue(key: Bytes, version: StoredVersion, keysOnly = false): KeyValue {
+export function toKeyValue(key: Bytes, version: StoredVersion): KeyValue {
   return {
     key,
     createRevision: version.createRevision,
     modRevision: version.mainRevision,
     version: version.version,
-    value: keysOnly ? '' : version.value,
+    value: version.value,
     lease: version.lease,
   };
 }

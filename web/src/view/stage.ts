@@ -217,7 +217,7 @@ function along(
   const dx = q.x - p.x;
   const dy = q.y - p.y;
   const length = Math.hypot(dx, dy) || 1;
-  const inset = Math.min(radius / length, 0.45);
+  const inset = Math.min((radius + 9) / length, 0.45);
   const t = inset + (1 - 2 * inset) * progress;
   // Offset each direction to its own side of the line, so a request and its reply do not overlap.
   const nx = (-dy / length) * 6;

@@ -2,6 +2,9 @@ import { SynodError } from '../core/errors.js';
 import type { NodeId } from '../core/ids.js';
 import type { NodeContext, ProtocolMessage } from '../core/protocol.js';
 import type { ReplicatedLog } from '../core/replicated-log.js';
+import { MultiPaxosEngine } from '../protocols/multipaxos/engine.js';
+import type { MultiPaxosRecord } from '../protocols/multipaxos/messages.js';
+import { parseMultiPaxosOptions } from '../protocols/multipaxos/options.js';
 import { parseRaftOptions } from '../protocols/raft/options.js';
 import { RaftNode } from '../protocols/raft/raft.js';
 import type { RaftRecord } from '../protocols/raft/records.js';
@@ -15,8 +18,8 @@ export interface ServerEngine<C> {
   readonly log: ReplicatedLog<C, ProtocolMessage, unknown>;
   /** The engine's epoch as a number (Raft's term), for `raft_term` in response headers. */
   term(): number;
-  /** The highest log index known committed (etcd's `raftIndex`). */
-  committedIndex(): number;
+  /** The highest log index known committed (etcd's `raftIndex`); undefined: report the applied index. */
+  committedIndex(): number | undefined;
   /** Compact the log after this many applied entries (0: never). */
   readonly snapshotEveryEntries: number;
   /** Hands leadership to `to`; false when this engine cannot (not the leader, no such member). */
@@ -45,7 +48,29 @@ const raftEngine: EngineFactory = {
   },
 };
 
-export const SERVER_ENGINES: readonly EngineFactory[] = [raftEngine];
+/**
+ * Multi-Paxos: one phase 1 per leadership, then one accept round per batch of slots. It has no read
+ * barrier (reads go through the log) and does not forward proposals (the runtime forwards them to
+ * the leader's runtime), nor transfer leadership. Its epoch is the ballot's round.
+ */
+const multiPaxosEngine: EngineFactory = {
+  name: 'multipaxos',
+  description: 'Multi-Paxos with leader leases, batching and pipelining (reads through the log)',
+  create<C>(context: NodeContext<unknown>): ServerEngine<C> {
+    const options = parseMultiPaxosOptions(context.options);
+    const engine = new MultiPaxosEngine<C>(context as NodeContext<MultiPaxosRecord<C>>);
+    return {
+      log: engine as unknown as ReplicatedLog<C, ProtocolMessage, unknown>,
+      term: () => Math.max(engine.ballot.round, engine.acceptor.promised.round),
+      // Multi-Paxos counts slots (batches), not entries: report the applied index instead.
+      committedIndex: () => undefined,
+      snapshotEveryEntries: options.snapshotEveryEntries,
+      transferLeadership: () => false,
+    };
+  },
+};
+
+export const SERVER_ENGINES: readonly EngineFactory[] = [raftEngine, multiPaxosEngine];
 
 export function findEngine(name: string): EngineFactory {
   const engine = SERVER_ENGINES.find((candidate) => candidate.name === name);

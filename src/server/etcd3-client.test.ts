@@ -4,135 +4,144 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNodeFlags } from './config.js';
+import { SERVER_ENGINES } from './engines.js';
 import { EtcdServer } from './etcd-server.js';
 import { silentLogger } from './logger.js';
 import { freePort, waitUntil } from './testing/process-cluster.js';
 
 /**
  * The `etcd3` npm client, unchanged, against three members in this process (real TCP between
- * them, real fsync): its KV, transactions, watches, leases, locks, elections and STM are built on
- * etcd's API, so they exercise its semantics the way applications use them.
+ * them, real fsync), once per server engine: its KV, transactions, watches, leases, locks,
+ * elections and STM are built on etcd's API, so they exercise its semantics the way applications
+ * use them, and the same tests hold whatever replicated log is underneath.
  */
-describe('the etcd3 npm client', () => {
-  const servers: EtcdServer[] = [];
-  let root: string;
-  let client: Etcd3;
+describe.each(SERVER_ENGINES.map((engine) => engine.name))(
+  'the etcd3 npm client on %s',
+  (engine) => {
+    const servers: EtcdServer[] = [];
+    let root: string;
+    let client: Etcd3;
 
-  beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'synod-etcd3-'));
-    const members = [];
-    for (const name of ['n1', 'n2', 'n3'])
-      members.push({ name, client: await freePort(), peer: await freePort() });
-    const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
-    for (const member of members) {
-      const config = parseNodeFlags({
-        name: member.name,
-        dataDir: join(root, member.name),
-        listenClientUrls: `http://127.0.0.1:${member.client}`,
-        listenPeerUrls: `http://127.0.0.1:${member.peer}`,
-        initialCluster,
-        initialClusterToken: 'etcd3-test',
-      });
-      servers.push(
-        await EtcdServer.start(config, {
-          logger: silentLogger,
-          onFatal: (error) => {
-            throw error;
-          },
-        }),
+    beforeAll(async () => {
+      root = mkdtempSync(join(tmpdir(), 'synod-etcd3-'));
+      const members = [];
+      for (const name of ['n1', 'n2', 'n3'])
+        members.push({ name, client: await freePort(), peer: await freePort() });
+      const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
+      for (const member of members) {
+        const config = parseNodeFlags({
+          name: member.name,
+          dataDir: join(root, member.name),
+          listenClientUrls: `http://127.0.0.1:${member.client}`,
+          listenPeerUrls: `http://127.0.0.1:${member.peer}`,
+          initialCluster,
+          initialClusterToken: 'etcd3-test',
+          engine,
+        });
+        servers.push(
+          await EtcdServer.start(config, {
+            logger: silentLogger,
+            onFatal: (error) => {
+              throw error;
+            },
+          }),
+        );
+      }
+      await waitUntil(
+        () => servers.every((server) => server.runtime.leader() !== undefined),
+        15_000,
       );
-    }
-    await waitUntil(() => servers.every((server) => server.runtime.leader() !== undefined), 15_000);
-    client = new Etcd3({ hosts: members.map((member) => `127.0.0.1:${member.client}`) });
-  }, 30_000);
+      client = new Etcd3({ hosts: members.map((member) => `127.0.0.1:${member.client}`) });
+    }, 30_000);
 
-  afterAll(async () => {
-    client?.close();
-    await Promise.all(servers.map((server) => server.stop()));
-    rmSync(root, { recursive: true, force: true });
-  }, 30_000);
+    afterAll(async () => {
+      client?.close();
+      await Promise.all(servers.map((server) => server.stop()));
+      rmSync(root, { recursive: true, force: true });
+    }, 30_000);
 
-  it('puts, gets, counts and deletes', async () => {
-    await client.put('fruit/apple').value('red');
-    await client.put('fruit/banana').value('yellow');
-    expect(await client.get('fruit/apple').string()).toBe('red');
-    expect(await client.getAll().prefix('fruit/').strings()).toEqual({
-      'fruit/apple': 'red',
-      'fruit/banana': 'yellow',
-    });
-    expect(await client.getAll().prefix('fruit/').count()).toBe(2);
-    await client.delete().key('fruit/apple');
-    expect(await client.get('fruit/apple').string()).toBeNull();
-  });
-
-  it('commits a transaction only when its comparison holds', async () => {
-    await client.put('account').value('10');
-    const first = await client
-      .if('account', 'Value', '==', '10')
-      .then(client.put('account').value('20'))
-      .commit();
-    expect(first.succeeded).toBe(true);
-    const second = await client
-      .if('account', 'Value', '==', '10')
-      .then(client.put('account').value('30'))
-      .else(client.get('account'))
-      .commit();
-    expect(second.succeeded).toBe(false);
-    expect(await client.get('account').string()).toBe('20');
-  });
-
-  it('watches a key', async () => {
-    const watcher = await client.watch().key('watched').create();
-    const seen: string[] = [];
-    watcher.on('put', (kv) => seen.push(`put ${kv.value.toString()}`));
-    watcher.on('delete', () => seen.push('delete'));
-    await client.put('watched').value('1');
-    await client.put('watched').value('2');
-    await client.delete().key('watched');
-    await waitUntil(() => seen.length >= 3, 10_000);
-    expect(seen).toEqual(['put 1', 'put 2', 'delete']);
-    await watcher.cancel();
-  });
-
-  it('grants a lease, attaches keys and revokes them with it', async () => {
-    const lease = client.lease(30, { autoKeepAlive: false });
-    await lease.put('leased').value('v');
-    expect(await client.get('leased').string()).toBe('v');
-    expect(await lease.keepaliveOnce()).toBeDefined();
-    await lease.revoke();
-    expect(await client.get('leased').string()).toBeNull();
-  });
-
-  it('holds a lock exclusively until it is released', async () => {
-    // etcd3's lock does not wait: acquiring a held lock fails at once.
-    const first = client.lock('the-lock');
-    await first.acquire();
-    await expect(client.lock('the-lock').acquire()).rejects.toThrow('Failed to acquire a lock');
-    await first.release();
-    const second = client.lock('the-lock');
-    await second.acquire();
-    await second.release();
-  }, 30_000);
-
-  it('elects a leader among campaigners', async () => {
-    const election = client.election('the-election');
-    const campaign = election.campaign('candidate-1');
-    await new Promise<void>((resolve, reject) => {
-      campaign.on('elected', () => resolve());
-      campaign.on('error', reject);
-    });
-    expect(await election.leader()).toBe('candidate-1');
-    await campaign.resign();
-  }, 30_000);
-
-  it('runs software transactional memory to completion under contention', async () => {
-    await client.put('counter').value('0');
-    const increment = () =>
-      client.stm({ retries: 50 }).transact(async (tx) => {
-        const value = Number(await tx.get('counter').string());
-        return tx.put('counter').value(String(value + 1));
+    it('puts, gets, counts and deletes', async () => {
+      await client.put('fruit/apple').value('red');
+      await client.put('fruit/banana').value('yellow');
+      expect(await client.get('fruit/apple').string()).toBe('red');
+      expect(await client.getAll().prefix('fruit/').strings()).toEqual({
+        'fruit/apple': 'red',
+        'fruit/banana': 'yellow',
       });
-    await Promise.all(Array.from({ length: 5 }, increment));
-    expect(await client.get('counter').string()).toBe('5');
-  }, 30_000);
-});
+      expect(await client.getAll().prefix('fruit/').count()).toBe(2);
+      await client.delete().key('fruit/apple');
+      expect(await client.get('fruit/apple').string()).toBeNull();
+    });
+
+    it('commits a transaction only when its comparison holds', async () => {
+      await client.put('account').value('10');
+      const first = await client
+        .if('account', 'Value', '==', '10')
+        .then(client.put('account').value('20'))
+        .commit();
+      expect(first.succeeded).toBe(true);
+      const second = await client
+        .if('account', 'Value', '==', '10')
+        .then(client.put('account').value('30'))
+        .else(client.get('account'))
+        .commit();
+      expect(second.succeeded).toBe(false);
+      expect(await client.get('account').string()).toBe('20');
+    });
+
+    it('watches a key', async () => {
+      const watcher = await client.watch().key('watched').create();
+      const seen: string[] = [];
+      watcher.on('put', (kv) => seen.push(`put ${kv.value.toString()}`));
+      watcher.on('delete', () => seen.push('delete'));
+      await client.put('watched').value('1');
+      await client.put('watched').value('2');
+      await client.delete().key('watched');
+      await waitUntil(() => seen.length >= 3, 10_000);
+      expect(seen).toEqual(['put 1', 'put 2', 'delete']);
+      await watcher.cancel();
+    });
+
+    it('grants a lease, attaches keys and revokes them with it', async () => {
+      const lease = client.lease(30, { autoKeepAlive: false });
+      await lease.put('leased').value('v');
+      expect(await client.get('leased').string()).toBe('v');
+      expect(await lease.keepaliveOnce()).toBeDefined();
+      await lease.revoke();
+      expect(await client.get('leased').string()).toBeNull();
+    });
+
+    it('holds a lock exclusively until it is released', async () => {
+      // etcd3's lock does not wait: acquiring a held lock fails at once.
+      const first = client.lock('the-lock');
+      await first.acquire();
+      await expect(client.lock('the-lock').acquire()).rejects.toThrow('Failed to acquire a lock');
+      await first.release();
+      const second = client.lock('the-lock');
+      await second.acquire();
+      await second.release();
+    }, 30_000);
+
+    it('elects a leader among campaigners', async () => {
+      const election = client.election('the-election');
+      const campaign = election.campaign('candidate-1');
+      await new Promise<void>((resolve, reject) => {
+        campaign.on('elected', () => resolve());
+        campaign.on('error', reject);
+      });
+      expect(await election.leader()).toBe('candidate-1');
+      await campaign.resign();
+    }, 30_000);
+
+    it('runs software transactional memory to completion under contention', async () => {
+      await client.put('counter').value('0');
+      const increment = () =>
+        client.stm({ retries: 50 }).transact(async (tx) => {
+          const value = Number(await tx.get('counter').string());
+          return tx.put('counter').value(String(value + 1));
+        });
+      await Promise.all(Array.from({ length: 5 }, increment));
+      expect(await client.get('counter').string()).toBe('5');
+    }, 30_000);
+  },
+);

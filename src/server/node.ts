@@ -16,6 +16,12 @@ import { nodeStorageFs } from '../storage/storage-fs.js';
 import type { PeerAddress } from '../transport/peer-link.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import type { EngineFactory, ServerEngine } from './engines.js';
+import {
+  type ForwardReply,
+  isForwardMessage,
+  validForwardReply,
+  validForwardRequest,
+} from './forwarding.js';
 import type { ServerLogger } from './logger.js';
 import { RequestError } from './request-error.js';
 
@@ -56,6 +62,8 @@ interface PendingRequest<Res> {
   sawLeader: boolean;
   /** The leader when the request was taken: a timeout after a change blames the old leader. */
   readonly leaderAtStart: NodeId | undefined;
+  /** False for requests forwarded here by a peer: they are not forwarded again (no ping-pong). */
+  readonly forwardable: boolean;
 }
 
 /** What the metrics endpoint reports about the runtime. */
@@ -169,7 +177,7 @@ export class NodeRuntime<Op, Res> {
    * with its result once it has been applied here and the batch that applied it is durable.
    * Rejects with `no leader` when none was known for the whole timeout, `timed out` otherwise.
    */
-  submit(op: Op, timeoutMs: number): Promise<Res> {
+  submit(op: Op, timeoutMs: number, forwardable = true): Promise<Res> {
     if (this.stopped || this.failed)
       return Promise.reject(new RequestError('stopping', 'the node is shutting down'));
     const id = this.nextRequestId++;
@@ -182,6 +190,7 @@ export class NodeRuntime<Op, Res> {
         timer: undefined,
         sawLeader: this.leader() !== undefined,
         leaderAtStart: this.leader(),
+        forwardable,
       };
       request.timer = setTimeout(() => this.expire(id), timeoutMs);
       this.pending.set(id, request);
@@ -195,7 +204,7 @@ export class NodeRuntime<Op, Res> {
     return {
       hasLeader: this.leader() !== undefined,
       leaderChanges: this.leaderChanges,
-      committedIndex: this.engine.committedIndex(),
+      committedIndex: this.engine.committedIndex() ?? this.machine.appliedIndex,
       appliedIndex: this.machine.appliedIndex,
       proposalsPending: this.pending.size,
       proposalsFailed: this.proposalsFailed,
@@ -246,6 +255,10 @@ export class NodeRuntime<Op, Res> {
     if (this.stopped || this.failed) return;
     if (typeof message.type !== 'string') {
       this.options.logger.warn('dropped a peer message without a type', { from });
+      return;
+    }
+    if (isForwardMessage(message)) {
+      this.onForwardMessage(from, message as unknown as Record<string, unknown>);
       return;
     }
     this.machine.step(from, message);
@@ -310,18 +323,35 @@ export class NodeRuntime<Op, Res> {
         this.settle(response.id);
         request.resolve(response.result);
       } else {
-        this.retryOrFail(response.id, request, response.error);
+        this.retryOrFail(response.id, request, response.error, response.leaderHint);
       }
     }
     onDelivered?.();
   }
 
   /** A refusal for want of a leader is retried until the deadline, as etcd waits for an election. */
-  private retryOrFail(id: number, request: PendingRequest<Res>, error: string): void {
+  private retryOrFail(
+    id: number,
+    request: PendingRequest<Res>,
+    error: string,
+    leaderHint: NodeId | undefined,
+  ): void {
     if (error !== 'not the leader') {
       this.proposalsFailed++;
       this.settle(id);
       request.reject(new RequestError('overloaded', error));
+      return;
+    }
+    if (leaderHint !== undefined && leaderHint !== this.nodeId && request.forwardable) {
+      // The engine names a leader but does not forward: hand the request to its runtime.
+      request.sawLeader = true;
+      const timeoutMs = Math.max(1, request.deadlineMs - Date.now());
+      this.transport.send(leaderHint, {
+        type: 'synod-forward',
+        forwardId: id,
+        op: request.op,
+        timeoutMs,
+      } as ProtocolMessage);
       return;
     }
     if (Date.now() + NO_LEADER_RETRY_MS >= request.deadlineMs) return; // the timer will fire
@@ -331,6 +361,42 @@ export class NodeRuntime<Op, Res> {
       this.machine.request({ id, op: request.op as Op });
       this.scheduleDrain();
     }, NO_LEADER_RETRY_MS);
+  }
+
+  /** A peer's forwarded request (we are, or were, the leader), or the answer to one of ours. */
+  private onForwardMessage(from: NodeId, message: Record<string, unknown>): void {
+    const forwarded = validForwardRequest(message);
+    if (forwarded !== undefined) {
+      const reply = (answer: ForwardReply) =>
+        this.transport.send(from, answer as unknown as ProtocolMessage);
+      this.submit(forwarded.op as Op, forwarded.timeoutMs, false).then(
+        (result) =>
+          reply({ type: 'synod-forward-reply', forwardId: forwarded.forwardId, ok: true, result }),
+        (error: unknown) =>
+          reply({
+            type: 'synod-forward-reply',
+            forwardId: forwarded.forwardId,
+            ok: false,
+            kind: error instanceof RequestError ? error.kind : 'overloaded',
+            message: error instanceof Error ? error.message : String(error),
+          }),
+      );
+      return;
+    }
+    const answer = validForwardReply(message);
+    if (answer === undefined) {
+      this.options.logger.warn('dropped a malformed forwarding message', { from });
+      return;
+    }
+    const request = this.pending.get(answer.forwardId);
+    if (request === undefined) return; // timed out here already
+    this.settle(answer.forwardId);
+    this.machine.abandon(answer.forwardId);
+    if (answer.ok) request.resolve(answer.result as Res);
+    else {
+      this.proposalsFailed++;
+      request.reject(new RequestError(answer.kind, answer.message));
+    }
   }
 
   private expire(id: number): void {

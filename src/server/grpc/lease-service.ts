@@ -43,6 +43,7 @@ export function leaseService(context: EtcdContext): UntypedServiceImplementation
     }),
     LeaseTimeToLive: unary(context, 'LeaseTimeToLive', async (message) => {
       const id = leaseIdField(message, 'ID');
+      await catchUp(context);
       const store = context.app.store;
       const lease = store.lease(id);
       const revision = store.currentRevision;
@@ -60,6 +61,7 @@ export function leaseService(context: EtcdContext): UntypedServiceImplementation
       };
     }),
     LeaseLeases: unary(context, 'LeaseLeases', async () => {
+      await catchUp(context);
       const store = context.app.store;
       return {
         header: header(store.currentRevision),
@@ -119,9 +121,20 @@ function keepAliveStream(
   });
 }
 
+/**
+ * A linearizable no-op read: once it returns, this member has applied every write committed
+ * before the call, so its lease table is as fresh as the leader's (etcd forwards these calls to
+ * the leader instead).
+ */
+async function catchUp(context: EtcdContext): Promise<void> {
+  await propose(context, { type: 'range', request: { key: '\0', countOnly: true } });
+}
+
 /** The TTL after renewal, or 0 for an unknown lease (etcd's answer to a keep-alive of one). */
 async function renew(context: EtcdContext, id: number): Promise<number> {
-  if (id <= 0 || context.app.store.lease(id) === undefined) return 0;
+  // Through the log even when this member does not know the lease yet: it may not have applied
+  // the grant that another member already answered. The log orders the renewal after the grant.
+  if (id <= 0) return 0;
   try {
     const result = await propose(context, { type: 'leaseRenew', request: { id } });
     return (result.response as { ttl: number }).ttl;

@@ -35,7 +35,7 @@ export function maintenanceService(context: EtcdContext): UntypedServiceImplemen
         version: ETCD_API_VERSION,
         dbSize: size,
         leader: memberIdOfNode(context, runtime.leader()),
-        raftIndex: runtime.engine.committedIndex(),
+        raftIndex: runtime.engine.committedIndex() ?? runtime.machine.appliedIndex,
         raftTerm: runtime.engine.term(),
         raftAppliedIndex: runtime.machine.appliedIndex,
         errors: [],

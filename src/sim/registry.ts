@@ -1,6 +1,7 @@
 import { SynodError } from '../core/errors.js';
 import type { ProtocolDefinition, ProtocolMessage, ProtocolNode } from '../core/protocol.js';
 import { fixedLeaderDefinition } from '../protocols/fixed-leader/index.js';
+import { fastPaxosDefinition } from '../protocols/fastpaxos/definition.js';
 import { multiPaxosDefinition } from '../protocols/multipaxos/definition.js';
 import { paxosDefinition, paxosStoreDefinition } from '../protocols/paxos/definition.js';
 import { paxosLeaseDefinition } from '../protocols/paxos/lease.js';
@@ -19,6 +20,7 @@ export type AnyProtocolDefinition = ProtocolDefinition<
  * and add it to this list; the determinism test covers it from then on.
  */
 export const PROTOCOLS: readonly AnyProtocolDefinition[] = [
+  fastPaxosDefinition,
   fixedLeaderDefinition,
   multiPaxosDefinition,
   paxosDefinition,

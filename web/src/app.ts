@@ -20,6 +20,7 @@ import { epochText, stateText } from './view/node-summary.js';
 import { Stage } from './view/stage.js';
 
 const EVENTS_SHOWN_MAX = 40;
+const PANELS_REFRESH_MS = 150;
 
 /** The page: a model, a stage and the controls, wired together. */
 export class App {
@@ -144,6 +145,8 @@ export class App {
   private start(model: VizModel): void {
     this.pause();
     this.model = model;
+    this.modelGeneration++;
+    this.stage.clear();
     this.selected = undefined;
     this.sideA.clear();
     byId('loss', HTMLInputElement).value = '0';
@@ -154,13 +157,14 @@ export class App {
   private togglePlay(): void {
     if (this.playing) this.pause();
     else this.play();
+    this.render();
   }
 
   private play(): void {
     if (this.model.done) return;
     this.playing = true;
     this.lastFrameMs = performance.now();
-    byId('play', HTMLButtonElement).textContent = '⏸ pause';
+    byId('play', HTMLButtonElement).textContent = '‖ pause';
     requestAnimationFrame((now) => this.animate(now));
   }
 
@@ -329,12 +333,33 @@ export class App {
       dropFadeUs: this.dropFadeUs(),
     });
     this.renderTransport(frame);
-    this.renderBanner(frame);
     this.renderSummary(frame);
+    // The panels change only with the run's state, not with the animation's clock.
+    const panelsKey = [
+      this.modelGeneration,
+      this.model.rebuilds,
+      frame.step,
+      this.model.events.length,
+      this.selected,
+      [...this.sideA].join(','),
+      this.flashText,
+    ].join('|');
+    if (panelsKey === this.drawnPanels) return;
+    // While playing, text panels refresh a few times a second: nobody reads faster, and the
+    // animation keeps its frame rate.
+    const nowMs = performance.now();
+    if (this.playing && !frame.done && nowMs - this.panelsDrawnAtMs < PANELS_REFRESH_MS) return;
+    this.panelsDrawnAtMs = nowMs;
+    this.drawnPanels = panelsKey;
+    this.renderBanner(frame);
     this.renderNodePanel(frame);
     this.renderSides(frame);
     this.renderEvents();
   }
+
+  private drawnPanels = '';
+  private panelsDrawnAtMs = 0;
+  private modelGeneration = 0;
 
   /** Drops stay visible for about a second of watching, whatever the speed. */
   private dropFadeUs(): number {

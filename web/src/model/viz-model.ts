@@ -9,7 +9,7 @@ import {
   Simulation,
   type TraceEvent,
 } from '../../../src/sim/index.js';
-import type { Frame } from './frame.js';
+import type { Frame, NodeView } from './frame.js';
 import { NetworkState } from './network-state.js';
 
 /** Something a person did to the run: a fault or a client request, replayed on every rebuild. */
@@ -57,6 +57,7 @@ export class VizModel {
   private inputsApplied = 0;
   private timeNowUs = 0;
   private runResult: RunResult | undefined;
+  private nodesCache: { key: string; nodes: readonly NodeView[] } | undefined;
   /** How many times the simulation was built (first run and every step back); for tests. */
   rebuilds = 0;
 
@@ -116,12 +117,7 @@ export class VizModel {
     return {
       timeUs: this.timeNowUs,
       step: this.cursor,
-      nodes: this.sim.nodes().map(({ id, status, incarnation, inspection }) => ({
-        id,
-        status,
-        incarnation,
-        inspection,
-      })),
+      nodes: this.nodeViews(),
       messages: this.network.messages(),
       drops: this.network.drops(dropsSinceUs),
       cut: this.network.cut(),
@@ -129,6 +125,25 @@ export class VizModel {
       violation: this.violation,
       done: this.done,
     };
+  }
+
+  /**
+   * The nodes' state changes only when the simulator runs an event or an input, so the play loop
+   * asks every protocol to `inspect()` itself once per change, not once per animation frame.
+   */
+  private nodeViews(): readonly NodeView[] {
+    const key = `${this.rebuilds}:${this.sim.stats.events}:${this.inputsApplied}`;
+    if (this.nodesCache?.key !== key)
+      this.nodesCache = {
+        key,
+        nodes: this.sim.nodes().map(({ id, status, incarnation, inspection }) => ({
+          id,
+          status,
+          incarnation,
+          inspection,
+        })),
+      };
+    return this.nodesCache.nodes;
   }
 
   /** Runs simulator events until one of them shows something. False at the end of the run. */

@@ -7,6 +7,7 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 const WIDTH = 1000;
 const HEIGHT = 700;
 const LOG_CELLS_MAX = 14;
+const LOG_CELLS_MAX_CROWDED = 8;
 
 interface Point {
   readonly x: number;
@@ -39,6 +40,10 @@ export class Stage {
   private readonly linkLayer: SVGGElement;
   private readonly nodeLayer: SVGGElement;
   private readonly messageLayer: SVGGElement;
+  /** What was last drawn, so a frame redraws only what changed (messages move every frame). */
+  private drawnLinks = '';
+  private drawnNodes: { nodes: readonly NodeView[]; decorations: string } | undefined;
+  private readonly drawnMessages = new Map<string, SVGGElement>();
 
   constructor(
     container: HTMLElement,
@@ -49,19 +54,39 @@ export class Stage {
     this.linkLayer = el('g');
     this.nodeLayer = el('g');
     this.messageLayer = el('g');
-    this.svg.append(this.linkLayer, this.nodeLayer, this.messageLayer);
+    // Messages under the nodes: a crowded link never hides a node's state.
+    this.svg.append(this.linkLayer, this.messageLayer, this.nodeLayer);
     container.append(this.svg);
+  }
+
+  /** Forgets what was drawn: a new run reuses message ids for other messages. */
+  clear(): void {
+    this.drawnLinks = '';
+    this.drawnNodes = undefined;
+    this.drawnMessages.clear();
+    this.messageLayer.replaceChildren();
   }
 
   render(frame: Frame, decorations: StageDecorations): void {
     const positions = ringPositions(frame.nodes.length);
     const radius = frame.nodes.length <= 5 ? 52 : 42;
     this.renderLinks(frame, positions);
-    this.renderNodes(frame, positions, radius, decorations);
+    const decorationKey = JSON.stringify([
+      decorations.selected,
+      [...decorations.sideA],
+      [...decorations.blamed],
+    ]);
+    if (this.drawnNodes?.nodes !== frame.nodes || this.drawnNodes.decorations !== decorationKey) {
+      this.renderNodes(frame, positions, radius, decorations);
+      this.drawnNodes = { nodes: frame.nodes, decorations: decorationKey };
+    }
     this.renderMessages(frame, positions, radius, decorations.dropFadeUs);
   }
 
   private renderLinks(frame: Frame, positions: readonly Point[]): void {
+    const key = `${positions.length}:${JSON.stringify(frame.cut)}`;
+    if (key === this.drawnLinks) return;
+    this.drawnLinks = key;
     this.linkLayer.replaceChildren();
     const cut = new Set(frame.cut.map(([from, to]) => `${from}-${to}`));
     for (let a = 0; a < positions.length; a++)
@@ -116,7 +141,7 @@ export class Stage {
     group.addEventListener('click', (event) => this.onNodeClick(node.id, event));
     group.append(el('circle', { r: radius, fill: roleColor(role, node.status) }));
     if (node.status === 'paused')
-      group.append(el('text', { y: -radius - 8, class: 'badge' }, '⏸ paused'));
+      group.append(el('text', { y: -radius - 8, class: 'badge' }, '‖ paused'));
     group.append(el('text', { y: -14, class: 'node-name' }, `n${node.id}`));
     group.append(el('text', { y: 4, class: 'node-role' }, role));
     group.append(el('text', { y: 20, class: 'node-epoch' }, epochText(node.inspection)));
@@ -128,7 +153,8 @@ export class Stage {
   }
 
   private appendLog(group: SVGGElement, node: NodeView, radius: number): void {
-    const log = logSummary(node.inspection!, LOG_CELLS_MAX);
+    const cellsMax = radius < 50 ? LOG_CELLS_MAX_CROWDED : LOG_CELLS_MAX;
+    const log = logSummary(node.inspection!, cellsMax);
     if (log === undefined) return;
     const cellWidth = 11;
     const y = radius + 8;
@@ -162,8 +188,10 @@ export class Stage {
     radius: number,
     dropFadeUs: number,
   ): void {
-    this.messageLayer.replaceChildren();
+    const seen = new Set<string>();
     for (const message of frame.messages) {
+      const key = `m${message.id}`;
+      seen.add(key);
       const at = along(
         positions,
         message.from,
@@ -171,36 +199,57 @@ export class Stage {
         messageProgress(message, frame.timeUs),
         radius,
       );
-      const group = el('g', { class: 'message', transform: `translate(${at.x} ${at.y})` });
-      group.append(el('circle', { r: 7, fill: messageColor(message.label) }));
-      group.append(el('text', { x: 10, y: 4, class: 'message-label' }, message.label));
-      this.messageLayer.append(group);
+      this.messageElement(key, () => {
+        const group = el('g', { class: 'message' });
+        group.append(el('circle', { r: 7, fill: messageColor(message.label) }));
+        group.append(el('text', { x: 10, y: 4, class: 'message-label' }, message.label));
+        return group;
+      }).setAttribute('transform', `translate(${at.x.toFixed(1)} ${at.y.toFixed(1)})`);
     }
     for (const drop of frame.drops) {
+      const key = `d${drop.id}`;
+      seen.add(key);
       const ageUs = frame.timeUs - drop.droppedUs;
       const opacity = dropFadeUs <= 0 ? 1 : Math.max(0.15, 1 - ageUs / dropFadeUs);
       const at = along(positions, drop.from, drop.to, dropProgress(drop), radius);
-      const group = el('g', {
-        class: 'message dropped',
-        transform: `translate(${at.x} ${at.y})`,
-        opacity: opacity.toFixed(2),
+      const group = this.messageElement(key, () => {
+        const created = el('g', { class: 'message dropped' });
+        created.append(el('text', { class: 'drop-mark', y: 6 }, '✕'));
+        created.append(
+          el('text', { x: 12, y: 4, class: 'message-label' }, `${drop.label} (${drop.reason})`),
+        );
+        return created;
       });
-      group.append(el('text', { class: 'drop-mark', y: 6 }, '✕'));
-      group.append(
-        el('text', { x: 12, y: 4, class: 'message-label' }, `${drop.label} (${drop.reason})`),
-      );
-      this.messageLayer.append(group);
+      group.setAttribute('transform', `translate(${at.x.toFixed(1)} ${at.y.toFixed(1)})`);
+      group.setAttribute('opacity', opacity.toFixed(2));
     }
+    for (const [key, element] of this.drawnMessages)
+      if (!seen.has(key)) {
+        element.remove();
+        this.drawnMessages.delete(key);
+      }
+  }
+
+  private messageElement(key: string, create: () => SVGGElement): SVGGElement {
+    let element = this.drawnMessages.get(key);
+    if (element === undefined) {
+      element = create();
+      this.drawnMessages.set(key, element);
+      this.messageLayer.append(element);
+    }
+    return element;
   }
 }
 
 function ringPositions(count: number): Point[] {
+  // An ellipse that fills the wide stage, leaving room for the logs under the bottom nodes.
   const cx = WIDTH / 2;
-  const cy = HEIGHT / 2 - 10;
-  const r = Math.min(WIDTH, HEIGHT) / 2 - 110;
+  const cy = HEIGHT / 2 - 20;
+  const rx = count <= 5 ? 300 : 380;
+  const ry = HEIGHT / 2 - 100;
   return Array.from({ length: count }, (_, i) => {
     const angle = -Math.PI / 2 + (2 * Math.PI * i) / count;
-    return { x: cx + r * Math.cos(angle), y: cy + r * Math.sin(angle) };
+    return { x: cx + rx * Math.cos(angle), y: cy + ry * Math.sin(angle) };
   });
 }
 

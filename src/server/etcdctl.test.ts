@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVER_ENGINES } from './engines.js';
 import {
   ProcessCluster,
   builtCliExists,
@@ -16,11 +17,13 @@ if (!runnable)
     'skipping the etcdctl tests: they need `npm run build` and etcdctl (apt-get install etcd-client)',
   );
 
-describe.runIf(runnable)('a 3-process cluster with etcdctl', () => {
+const engines = SERVER_ENGINES.map((engine) => engine.name);
+
+describe.runIf(runnable).each(engines)('a 3-process %s cluster with etcdctl', (engine) => {
   let cluster: ProcessCluster;
 
   beforeAll(async () => {
-    cluster = await ProcessCluster.create(3);
+    cluster = await ProcessCluster.create(3, engine);
     cluster.startAll();
     await cluster.waitReady();
   }, 60_000);

@@ -57,10 +57,13 @@ export async function freePort(): Promise<number> {
 
 export class ProcessCluster {
   readonly members: ProcessMember[] = [];
-  private constructor(readonly root: string) {}
+  private constructor(
+    readonly root: string,
+    readonly engine: string,
+  ) {}
 
-  static async create(size: number): Promise<ProcessCluster> {
-    const cluster = new ProcessCluster(mkdtempSync(join(tmpdir(), 'synod-cluster-')));
+  static async create(size: number, engine = 'raft'): Promise<ProcessCluster> {
+    const cluster = new ProcessCluster(mkdtempSync(join(tmpdir(), 'synod-cluster-')), engine);
     for (let index = 0; index < size; index++) {
       const name = `n${index + 1}`;
       cluster.members.push({
@@ -112,6 +115,8 @@ export class ProcessCluster {
         initialCluster,
         '--initial-cluster-token',
         'synod-test',
+        '--engine',
+        this.engine,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

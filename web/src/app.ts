@@ -106,9 +106,7 @@ export class App {
     });
     const scrubber = byId('scrubber', HTMLInputElement);
     scrubber.addEventListener('input', () => {
-      this.pause();
-      this.model.seek((scrubber.valueAsNumber / 1000) * this.model.config.durationUs);
-      this.render();
+      this.seekTo((scrubber.valueAsNumber / 1000) * this.model.config.durationUs);
     });
     byId('crash', HTMLButtonElement).addEventListener('click', () => this.toggleCrash());
     byId('pause', HTMLButtonElement).addEventListener('click', () => this.togglePause());
@@ -185,15 +183,44 @@ export class App {
 
   private stepForward(): void {
     this.pause();
+    if (this.navigationScheduled) return; // a step back is on its way; forward after it
     this.model.stepForward();
     this.render();
   }
 
+  /**
+   * Going back rebuilds the run from its seed, so a held ← key or a dragged scrubber is coalesced:
+   * one rebuild per animation frame, to wherever the presses added up to.
+   */
   private stepBack(): void {
     this.pause();
-    this.model.stepBack();
-    this.render();
+    this.pendingBackSteps++;
+    this.scheduleNavigation();
   }
+
+  private seekTo(timeUs: number): void {
+    this.pause();
+    this.pendingSeekUs = timeUs;
+    this.scheduleNavigation();
+  }
+
+  private scheduleNavigation(): void {
+    if (this.navigationScheduled) return;
+    this.navigationScheduled = true;
+    requestAnimationFrame(() => {
+      this.navigationScheduled = false;
+      if (this.pendingSeekUs !== undefined) this.model.seek(this.pendingSeekUs);
+      if (this.pendingBackSteps > 0)
+        this.model.goToStep(Math.max(0, this.model.step - this.pendingBackSteps));
+      this.pendingSeekUs = undefined;
+      this.pendingBackSteps = 0;
+      this.render();
+    });
+  }
+
+  private pendingBackSteps = 0;
+  private pendingSeekUs: number | undefined;
+  private navigationScheduled = false;
 
   private onNodeClick(node: NodeId, event: MouseEvent): void {
     if (event.shiftKey) {

@@ -127,9 +127,12 @@ describe.skipIf(!runnable)('the visualizer in chromium', () => {
     await page.keyboard.press('ArrowRight');
     expect(await stepText()).not.toBe(before);
     await page.keyboard.press('ArrowLeft');
-    await page.keyboard.press('ArrowLeft');
-    expect(await stepText()).toBe(before);
+    await page.keyboard.press('ArrowLeft'); // coalesced into one rebuild
+    await expect.poll(stepText).toBe(before);
     expect(await page.textContent('#leader-summary')).toBe(summaryBefore);
+    await page.locator('#scrubber').fill('0'); // back to the start of the run
+    await expect.poll(stepText).toBe('step 0');
+    expect(await leaders(page)).toBe('');
   });
 
   it('opens a violation trace, runs to the violation and highlights it', async () => {

@@ -66,3 +66,33 @@ export function stateText(inspection: NodeInspection | undefined): string {
   );
   return shortened.length > 6000 ? `${shortened.slice(0, 6000)}\n…` : shortened;
 }
+
+function short(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > 18 ? `${text.slice(0, 17)}…` : text;
+}
+
+/**
+ * At most three short lines of state for protocols without a log: what an acceptor promised and
+ * accepted, what a learner learned, a lease's owner, a store's version, a slot log's commit point.
+ */
+export function stateHighlights(inspection: NodeInspection): string[] {
+  const state = inspection.state;
+  const lines: string[] = [];
+  const accepted = state['accepted'];
+  if (typeof state['promised'] === 'string' || typeof state['promised'] === 'number')
+    lines.push(`promised ${state['promised']}`);
+  if (typeof accepted === 'object' && accepted !== null) {
+    const record = accepted as Record<string, unknown>;
+    if ('owner' in record)
+      lines.push(`lease n${short(record['owner'])} @${short(record['ballot'])}`);
+    else if ('value' in record)
+      lines.push(`accepted ${short(record['value'])} @${short(record['ballot'])}`);
+  }
+  if (state['learned'] !== undefined && state['learned'] !== null)
+    lines.push(`learned ${short(state['learned'])}`);
+  if (typeof state['version'] === 'number') lines.push(`version ${state['version']}`);
+  if (typeof state['commitSlot'] === 'number')
+    lines.push(`commit slot ${state['commitSlot']}, next ${short(state['nextSlot'])}`);
+  return lines.slice(-3);
+}

@@ -1,7 +1,7 @@
 import type { NodeId } from '../../../src/core/ids.js';
 import { type Frame, type NodeView, dropProgress, messageProgress } from '../model/frame.js';
 import { epochColor, messageColor, roleColor } from './colors.js';
-import { epochText, logSummary } from './node-summary.js';
+import { epochText, logSummary, stateHighlights } from './node-summary.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const WIDTH = 1000;
@@ -155,7 +155,12 @@ export class Stage {
   private appendLog(group: SVGGElement, node: NodeView, radius: number): void {
     const cellsMax = radius < 50 ? LOG_CELLS_MAX_CROWDED : LOG_CELLS_MAX;
     const log = logSummary(node.inspection!, cellsMax);
-    if (log === undefined) return;
+    if (log === undefined) {
+      stateHighlights(node.inspection!).forEach((line, i) =>
+        group.append(el('text', { y: radius + 16 + i * 15, class: 'log-caption' }, line)),
+      );
+      return;
+    }
     const cellWidth = 11;
     const y = radius + 8;
     const x0 = -((log.cells.length * cellWidth) / 2);

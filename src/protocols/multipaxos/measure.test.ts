@@ -77,11 +77,11 @@ function steadyState(nodes: number, clients: number, thinkUsMax: number): Steady
 
 /** Crash the leader at 1 s; when does a new leader win phase 1, and when does a client write succeed again? */
 function failover(seed: number): { electedMs: number; servingMs: number } | undefined {
-  let crashedAtUs: number | undefined;
+  const crash: { atUs?: number } = {};
   let servingUs: number | undefined;
   const onEvent = (event: TraceEvent): void => {
     if (
-      crashedAtUs !== undefined &&
+      crash.atUs !== undefined &&
       servingUs === undefined &&
       event.type === 'complete' &&
       event.outcome === 'ok'
@@ -99,7 +99,8 @@ function failover(seed: number): { electedMs: number; servingMs: number } | unde
   const old = leaderOf(simulation);
   if (old === undefined) return undefined;
   simulation.inject({ type: 'crash', nodes: [old] });
-  crashedAtUs = simulation.nowUs;
+  const crashedAtUs = simulation.nowUs;
+  crash.atUs = crashedAtUs;
   let electedUs: number | undefined;
   while ((electedUs === undefined || servingUs === undefined) && simulation.step()) {
     const leader = leaderOf(simulation);

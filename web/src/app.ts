@@ -94,7 +94,11 @@ export class App {
     byId('setup', HTMLFormElement).addEventListener('submit', (event) => {
       event.preventDefault();
       this.trace = undefined;
-      this.start(new VizModel(vizConfig(this.readSetup())));
+      try {
+        this.start(new VizModel(vizConfig(this.readSetup())));
+      } catch (error) {
+        this.flash(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+      }
     });
     byId('play', HTMLButtonElement).addEventListener('click', () => this.togglePlay());
     byId('forward', HTMLButtonElement).addEventListener('click', () => this.stepForward());
@@ -133,6 +137,8 @@ export class App {
     const target = event.target;
     if (target instanceof HTMLInputElement && target.type !== 'range') return;
     if (target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement) return;
+    // A focused button would also take the space as its own click (on keyup): only ours counts.
+    if (target instanceof HTMLButtonElement && event.key === ' ') target.blur();
     if (event.key === ' ') this.togglePlay();
     else if (event.key === 'ArrowRight') this.stepForward();
     else if (event.key === 'ArrowLeft') this.stepBack();

@@ -113,9 +113,20 @@ describe.skipIf(!runnable)('the visualizer in chromium', () => {
     await page.click('#play');
     await page.waitForTimeout(800);
     await page.click('#play');
+    expect(await page.locator('.message.dropped').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTIFACTS, 'viz-partition.png') });
     await page.click('#heal');
     expect(await page.locator('line[data-cut="true"]').count()).toBe(0);
+  });
+
+  it('space plays and pauses, also right after the play button was clicked', async () => {
+    await page.click('#play');
+    await page.keyboard.press(' ');
+    expect(await page.textContent('#play')).toContain('play');
+    await page.keyboard.press(' ');
+    expect(await page.textContent('#play')).toContain('pause');
+    await page.keyboard.press(' ');
+    expect(await page.textContent('#play')).toContain('play');
   });
 
   it('steps forward and back with the keyboard, back to the same state', async () => {

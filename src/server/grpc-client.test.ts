@@ -125,6 +125,14 @@ describe('the etcd v3 API through a plain gRPC client', () => {
     expect(duplicate.details).toBe('etcdserver: duplicate key given in txn request');
   });
 
+  it('refuses a request above 1.5 MiB with etcd\'s "request is too large"', async () => {
+    const large = await failure(
+      call(kv, 'Put', { key: bytes('big'), value: Buffer.alloc(1.6 * 1024 * 1024) }),
+    );
+    expect(large.code).toBe(status.INVALID_ARGUMENT);
+    expect(large.details).toBe('etcdserver: request is too large');
+  });
+
   it('refuses invalid requests before proposing them', async () => {
     const empty = await failure(call(kv, 'Put', { key: bytes(''), value: bytes('x') }));
     expect(empty.code).toBe(status.INVALID_ARGUMENT);

@@ -83,11 +83,32 @@ export function unary(
       callback(toServiceError(EtcdErrors.noLeader));
       return;
     }
+    if (payloadBytes(call.request, REQUEST_BYTES_MAX) > REQUEST_BYTES_MAX) {
+      callback(toServiceError(EtcdErrors.requestTooLarge));
+      return;
+    }
     handle(call.request).then(
       (response) => callback(null, response),
       (error: unknown) => callback(toServiceError(failureOf(context, error, method))),
     );
   };
+}
+
+/** etcd's --max-request-bytes default: 1.5 MiB of keys, values and other fields. */
+export const REQUEST_BYTES_MAX = 1.5 * 1024 * 1024;
+
+/** Bytes of a decoded request's bytes and string fields, counting no further than `limit`. */
+export function payloadBytes(value: unknown, limit: number): number {
+  let total = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && total <= limit) {
+    const item = stack.pop();
+    if (item instanceof Uint8Array) total += item.byteLength;
+    else if (typeof item === 'string') total += item.length;
+    else if (Array.isArray(item)) stack.push(...item);
+    else if (typeof item === 'object' && item !== null) stack.push(...Object.values(item));
+  }
+  return total;
 }
 
 export function requiresLeader(metadata: Metadata): boolean {

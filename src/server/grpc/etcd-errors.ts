@@ -23,6 +23,7 @@ export const EtcdErrors = {
     code: status.FAILED_PRECONDITION,
     details: 'etcdserver: bad leader transferee',
   },
+  requestTooLarge: { code: status.INVALID_ARGUMENT, details: 'etcdserver: request is too large' },
   leaseNotFound: { code: status.NOT_FOUND, details: 'etcdserver: requested lease not found' },
   leaseTtlTooLarge: { code: status.OUT_OF_RANGE, details: 'etcdserver: too large lease TTL' },
   memberNotFound: { code: status.NOT_FOUND, details: 'etcdserver: member not found' },

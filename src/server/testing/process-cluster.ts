@@ -117,6 +117,10 @@ export class ProcessCluster {
         'synod-test',
         '--engine',
         this.engine,
+        // Twice the default tick: the test suite shares two cores with other test files, and a
+        // member starved for 150 ms would otherwise start needless elections mid-test.
+        '--tick-ms',
+        '20',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -1,3 +1,4 @@
+import { SelfInbox } from '../../core/self-inbox.js';
 import { assert } from '../../core/assert.js';
 import {
   type Ballot,
@@ -84,7 +85,7 @@ export class FastPaxosNode implements ProtocolNode<FastPaxosMessage, PaxosRecord
   private recoverAtTick: number | undefined = undefined;
   private readonly proposeAtTick: number | undefined;
   private batch: Ready<FastPaxosMessage, PaxosRecord> = emptyReady();
-  private readonly localInbox: { from: NodeId; message: FastPaxosMessage }[] = [];
+  private readonly localInbox = new SelfInbox<FastPaxosMessage>(LOCAL_DELIVERIES_MAX);
   private readonly effects: Effects;
   private persistedRecords = 0;
 
@@ -363,16 +364,12 @@ export class FastPaxosNode implements ProtocolNode<FastPaxosMessage, PaxosRecord
   }
 
   private send(to: NodeId, message: FastPaxosMessage): void {
-    if (to === this.id) this.localInbox.push({ from: this.id, message });
+    if (to === this.id) this.localInbox.push(this.id, message);
     else this.batch.messages.push({ from: this.id, to, message });
   }
 
   private drainLocal(): void {
-    for (let count = 0; this.localInbox.length > 0; count++) {
-      if (count >= LOCAL_DELIVERIES_MAX) assert(false, 'local message loop did not settle');
-      const next = this.localInbox.shift();
-      if (next !== undefined) this.dispatch(next.from, next.message);
-    }
+    this.localInbox.drain((from, message) => this.dispatch(from, message));
   }
 
   private restore(records: readonly PaxosRecord[]): void {

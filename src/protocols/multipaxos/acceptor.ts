@@ -50,13 +50,7 @@ export class MultiAcceptor<C> {
     const leased =
       this.leaseHolder !== null && this.leaseHolder !== from && nowTick < this.leaseUntilTick;
     if (!ballotGreater(ballot, this.promised) || leased) {
-      effects.send(from, {
-        type: 'reject',
-        ballot,
-        promised: this.promised,
-        leader: this.leaseHolder,
-      });
-      return false;
+      return this.reject(from, ballot, effects);
     }
     this.promise(ballot, effects);
     const accepted = [...this.accepted.values()].filter((entry) => entry.slot >= fromSlot);
@@ -75,13 +69,7 @@ export class MultiAcceptor<C> {
     effects: MultiPaxosEffects<C>,
   ): boolean {
     if (compareBallots(ballot, this.promised) < 0) {
-      effects.send(from, {
-        type: 'reject',
-        ballot,
-        promised: this.promised,
-        leader: this.leaseHolder,
-      });
-      return false;
+      return this.reject(from, ballot, effects);
     }
     if (ballotGreater(ballot, this.promised)) this.promise(ballot, effects);
     this.leaseHolder = from;
@@ -119,6 +107,17 @@ export class MultiAcceptor<C> {
       assert(false, `acceptor ${this.id}: promise went backwards`);
     this.promised = ballot;
     effects.persist({ kind: 'promise', ballot });
+  }
+
+  /** Refusal names what we promised and whose lease we hold, so the sender can catch up or follow. */
+  private reject(from: NodeId, ballot: Ballot, effects: MultiPaxosEffects<C>): false {
+    effects.send(from, {
+      type: 'reject',
+      ballot,
+      promised: this.promised,
+      leader: this.leaseHolder,
+    });
+    return false;
   }
 
   private keep(entry: AcceptedSlot<C>): void {

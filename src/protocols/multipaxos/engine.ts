@@ -1,3 +1,4 @@
+import { SelfInbox } from '../../core/self-inbox.js';
 import { assert, unreachable } from '../../core/assert.js';
 import {
   type Ballot,
@@ -89,7 +90,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   private readonly lastHeardTick = new Map<NodeId, number>();
   private readonly followerChosen = new Map<NodeId, number>();
   private batch: LogReady<C, MultiPaxosMessage<C>, MultiPaxosRecord<C>> = emptyLogReady();
-  private readonly localInbox: { from: NodeId; message: MultiPaxosMessage<C> }[] = [];
+  private readonly localInbox = new SelfInbox<MultiPaxosMessage<C>>(LOCAL_DELIVERIES_MAX);
   private audit: AuditEvent<C>[] = [];
   private readonly effects: MultiPaxosEffects<C>;
 
@@ -512,15 +513,11 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   }
 
   private send(to: NodeId, message: MultiPaxosMessage<C>): void {
-    if (to === this.id) this.localInbox.push({ from: this.id, message });
+    if (to === this.id) this.localInbox.push(this.id, message);
     else this.batch.messages.push({ from: this.id, to, message });
   }
 
   private drainLocal(): void {
-    for (let count = 0; this.localInbox.length > 0; count++) {
-      if (count >= LOCAL_DELIVERIES_MAX) assert(false, 'local message loop did not settle');
-      const next = this.localInbox.shift();
-      if (next !== undefined) this.dispatch(next.from, next.message);
-    }
+    this.localInbox.drain((from, message) => this.dispatch(from, message));
   }
 }

@@ -442,6 +442,14 @@ export class App {
         `Run over: every check passed${lin === undefined ? '' : `, history ${lin.verdict}`}.`,
       );
     }
+    if (this.trace !== undefined && this.model.result !== undefined) {
+      const replayed = this.model.events.length;
+      lines.push(
+        replayed === this.trace.lines
+          ? `The replay produced the trace's ${replayed} events.`
+          : `The replay produced ${replayed} events, the trace has ${this.trace.lines}: it came from another version of Synod, or the run was changed by hand.`,
+      );
+    }
     if (this.flashText !== '') lines.push(this.flashText);
     this.flashText = '';
     for (const line of lines) {

@@ -166,6 +166,7 @@ describe.skipIf(!runnable)('the visualizer in chromium', () => {
     await expect
       .poll(() => banner.textContent(), { timeout: 20_000 })
       .toContain('leader-completeness');
+    expect(await page.textContent('#banner')).toContain("The replay produced the trace's");
     expect(await page.locator('g.node.blamed').count()).toBeGreaterThan(0);
     expect(await page.locator('#events li.violation').count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'viz-violation.png') });

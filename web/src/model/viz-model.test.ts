@@ -150,6 +150,9 @@ describe('VizModel', () => {
     const model = new VizModel(trace.config);
     expect(model.runToEnd()).toBe(true);
     expect(model.violation?.message).toBe(trace.violation?.message);
+    expect(model.result).toBeDefined();
+    expect(model.events).toHaveLength(trace.lines); // the same run, event for event
+    expect(model.events.map((event) => JSON.stringify(event))).toEqual(lines);
     expect(model.frame().done).toBe(true);
     expect(model.inject({ type: 'heal' })).toBe(false);
   });

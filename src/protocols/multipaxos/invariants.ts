@@ -2,7 +2,8 @@ import { type Ballot, compareBallots, formatBallot } from '../../core/ballot.js'
 import type { NodeId } from '../../core/ids.js';
 import type { ClusterView, InvariantChecker, InvariantViolation } from '../../core/protocol.js';
 import { type ThresholdQuorum, majorityQuorum } from '../../core/quorum.js';
-import type { AuditEvent, MultiPaxosEngine } from './engine.js';
+import type { MultiPaxosEngine } from './engine.js';
+import type { AcceptedSlot } from './messages.js';
 
 /** Votes for one (slot, ballot, value). */
 interface Tally {
@@ -28,8 +29,9 @@ const TALLIES_MAX = 2_000_000;
  * sends), so it is taken back, as in the Basic Paxos checker.
  */
 export class MultiPaxosInvariantChecker<N> implements InvariantChecker<N> {
-  private readonly tallies = new Map<string, Tally>();
-  private readonly chosen = new Map<number, { valueKey: string; ballot: Ballot }>();
+  /** Votes per slot, keyed by ballot and value. */
+  private readonly slots = new Map<number, Map<string, Tally>>();
+  private talliesCount = 0;
   /** The value each slot was first learned with, by anyone. */
   private readonly learned = new Map<number, string>();
   private readonly incarnations = new Map<NodeId, MultiPaxosEngine<unknown>>();
@@ -44,59 +46,66 @@ export class MultiPaxosInvariantChecker<N> implements InvariantChecker<N> {
       const engine = this.engineOf(node);
       if (this.incarnations.get(id) !== engine) this.noticeRestart(id, engine);
       for (const event of engine.takeAudit()) {
-        const broken = this.record(id, event);
+        const broken =
+          event.kind === 'learn'
+            ? this.checkLearn(id, event.slot, event.value)
+            : this.tally(id, event.entry);
         if (broken !== undefined) return broken;
       }
     }
     return undefined;
   }
 
-  /** The value chosen in `slot` (as JSON text), if any. */
-  chosenAt(slot: number): string | undefined {
-    return this.chosen.get(slot)?.valueKey;
+  /** The values chosen in `slot` now (JSON text, with the ballot that chose each). */
+  chosenAt(slot: number): { readonly valueKey: string; readonly ballot: Ballot }[] {
+    const chosen = new Map<string, Ballot>();
+    const quorum = this.quorum;
+    if (quorum === undefined) return [];
+    for (const tally of this.slots.get(slot)?.values() ?? [])
+      if (!chosen.has(tally.valueKey) && quorum.isQuorum(tally.acceptors))
+        chosen.set(tally.valueKey, tally.ballot);
+    return [...chosen].map(([valueKey, ballot]) => ({ valueKey, ballot }));
   }
 
-  private record(id: NodeId, event: AuditEvent<unknown>): InvariantViolation | undefined {
-    if (event.kind === 'learn') {
-      const valueKey = JSON.stringify(event.value);
-      const first = this.learned.get(event.slot);
-      if (first === undefined) this.learned.set(event.slot, valueKey);
-      else if (first !== valueKey)
-        return {
-          invariant: 'applied-prefix-agreement',
-          message: `node ${id} learned ${valueKey} in slot ${event.slot}, another replica learned ${first}`,
-          nodes: [id],
-        };
-      const chosen = this.chosen.get(event.slot);
-      if (chosen === undefined || chosen.valueKey !== valueKey)
-        return {
-          invariant: 'learned-only-chosen',
-          message: `node ${id} learned ${valueKey} in slot ${event.slot}, which is not chosen there`,
-          nodes: [id],
-        };
-      return undefined;
-    }
-    const { slot, ballot, value } = event.entry;
+  private checkLearn(id: NodeId, slot: number, value: unknown): InvariantViolation | undefined {
     const valueKey = JSON.stringify(value);
-    const key = `${slot}|${formatBallot(ballot)}|${valueKey}`;
-    let tally = this.tallies.get(key);
+    const first = this.learned.get(slot);
+    if (first === undefined) this.learned.set(slot, valueKey);
+    else if (first !== valueKey)
+      return {
+        invariant: 'applied-prefix-agreement',
+        message: `node ${id} learned ${valueKey} in slot ${slot}, another replica learned ${first}`,
+        nodes: [id],
+      };
+    if (this.chosenAt(slot).some((chosen) => chosen.valueKey === valueKey)) return undefined;
+    return {
+      invariant: 'learned-only-chosen',
+      message: `node ${id} learned ${valueKey} in slot ${slot}, which is not chosen there`,
+      nodes: [id],
+    };
+  }
+
+  private tally(id: NodeId, entry: AcceptedSlot<unknown>): InvariantViolation | undefined {
+    const valueKey = JSON.stringify(entry.value);
+    const key = `${formatBallot(entry.ballot)}|${valueKey}`;
+    let tallies = this.slots.get(entry.slot);
+    if (tallies === undefined) {
+      tallies = new Map();
+      this.slots.set(entry.slot, tallies);
+    }
+    let tally = tallies.get(key);
     if (tally === undefined) {
-      if (this.tallies.size >= TALLIES_MAX)
+      if (++this.talliesCount > TALLIES_MAX)
         throw new Error('multipaxos checker: too many ballots to remember');
-      tally = { slot, ballot, valueKey, acceptors: new Set() };
-      this.tallies.set(key, tally);
+      tally = { slot: entry.slot, ballot: entry.ballot, valueKey, acceptors: new Set() };
+      tallies.set(key, tally);
     }
     tally.acceptors.add(id);
-    if (this.quorum === undefined || !this.quorum.isQuorum(tally.acceptors)) return undefined;
-    const chosen = this.chosen.get(slot);
-    if (chosen === undefined) {
-      this.chosen.set(slot, { valueKey, ballot });
-      return undefined;
-    }
-    if (chosen.valueKey === valueKey) return undefined;
+    const chosen = this.chosenAt(entry.slot);
+    if (chosen.length < 2) return undefined;
     return {
       invariant: 'agreement',
-      message: `slot ${slot}: two values chosen: ${chosen.valueKey} in ballot ${formatBallot(chosen.ballot)} and ${valueKey} in ballot ${formatBallot(ballot)}`,
+      message: `slot ${entry.slot}: two values chosen: ${chosen.map((c) => `${c.valueKey} in ballot ${formatBallot(c.ballot)}`).join(' and ')}`,
     };
   }
 
@@ -106,20 +115,12 @@ export class MultiPaxosInvariantChecker<N> implements InvariantChecker<N> {
     this.incarnations.set(id, engine);
     if (previous === undefined) return;
     const acceptor = engine.acceptor;
-    for (const tally of this.tallies.values()) {
-      if (!tally.acceptors.has(id) || tally.slot <= acceptor.compactedSlot) continue;
-      const kept = acceptor.accepted.get(tally.slot);
-      if (kept !== undefined && compareBallots(tally.ballot, kept.ballot) <= 0) continue;
-      tally.acceptors.delete(id);
-      const chosen = this.chosen.get(tally.slot);
-      if (
-        chosen !== undefined &&
-        chosen.valueKey === tally.valueKey &&
-        compareBallots(chosen.ballot, tally.ballot) === 0 &&
-        this.quorum !== undefined &&
-        !this.quorum.isQuorum(tally.acceptors)
-      )
-        this.chosen.delete(tally.slot);
+    for (const [slot, tallies] of this.slots) {
+      if (slot <= acceptor.compactedSlot) continue;
+      const kept = acceptor.accepted.get(slot);
+      for (const tally of tallies.values())
+        if (kept === undefined || compareBallots(tally.ballot, kept.ballot) > 0)
+          tally.acceptors.delete(id);
     }
   }
 }

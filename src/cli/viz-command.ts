@@ -66,7 +66,11 @@ export async function startVizServer(options: {
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${shownHost}:${port}/`,
-    close: () => new Promise((done) => server.close(() => done())),
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done());
+        server.closeAllConnections(); // a browser's keep-alive connection must not hold Ctrl-C
+      }),
   };
 }
 

@@ -1,6 +1,12 @@
 import type { NodeId } from '../../src/core/ids.js';
 import type { KvOp } from '../../src/core/kv.js';
-import { TOURS, findTour, listVariants, type NemesisAction } from '../../src/sim/index.js';
+import {
+  TOURS,
+  findTour,
+  listVariants,
+  type NemesisAction,
+  type TraceEvent,
+} from '../../src/sim/index.js';
 import { byId } from './dom.js';
 import type { Frame } from './model/frame.js';
 import { speedFromSlider, virtualAdvanceUs, VIRTUAL_US_PER_SECOND } from './model/timescale.js';
@@ -523,14 +529,20 @@ export class App {
     list.replaceChildren();
     const events = this.model.events;
     const current = new Set(this.model.lastStepEvents());
-    const shown = [];
+    const shown: { event: TraceEvent; index: number }[] = [];
     for (let i = events.length - 1; i >= 0 && shown.length < EVENTS_SHOWN_MAX; i--) {
       const event = events[i]!;
       if (isQuiet(event) && !current.has(event)) continue;
-      shown.push(event);
+      shown.push({ event, index: i });
     }
-    for (const event of shown) {
+    for (const { event, index } of shown) {
       const item = document.createElement('li');
+      item.title = 'go to this step';
+      item.addEventListener('click', () => {
+        this.pause();
+        this.model.goToStep(this.model.stepOfEvent(index));
+        this.render();
+      });
       item.textContent = `${(event.t / 1000).toFixed(3)}  ${describeEvent(event)}`;
       if (current.has(event)) item.classList.add('current');
       if (event.type === 'violation') item.classList.add('violation');

@@ -170,6 +170,10 @@ describe.skipIf(!runnable)('the visualizer in chromium', () => {
     expect(await page.locator('g.node.blamed').count()).toBeGreaterThan(0);
     expect(await page.locator('#events li.violation').count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'viz-violation.png') });
+    const atViolation = await page.textContent('#step-label');
+    await page.locator('#events li').nth(8).click(); // an earlier event: back to its step
+    expect(await page.textContent('#step-label')).not.toBe(atViolation);
+    expect(await page.locator('#banner.violation').count()).toBe(0);
   });
 
   it('plays a guided tour to the end', async () => {

@@ -58,6 +58,17 @@ describe('VizModel', () => {
     expect(model.rebuilds).toBe(2);
   });
 
+  it('finds the step that produced any earlier event', () => {
+    const model = raft();
+    for (let i = 0; i < 30; i++) model.stepForward();
+    const stepTen = raft();
+    for (let i = 0; i < 10; i++) stepTen.stepForward();
+    const firstOfStepTen = stepTen.events.length - stepTen.lastStepEvents().length;
+    expect(model.stepOfEvent(firstOfStepTen)).toBe(10);
+    expect(model.stepOfEvent(stepTen.events.length - 1)).toBe(10);
+    expect(model.stepOfEvent(0)).toBe(0);
+  });
+
   it('messages in flight move from 0 at the send to 1 at the delivery', () => {
     const model = raft();
     model.advanceTo(500_000);

@@ -108,6 +108,19 @@ export class VizModel {
     return this.eventLog.slice(previous);
   }
 
+  /** The visible step that produced trace event `index` (an index into `events`). */
+  stepOfEvent(index: number): number {
+    let low = 0;
+    let high = this.cursor;
+    // The first mark whose event count includes the event.
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.marks[middle]!.events > index) high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  }
+
   /** Time of the next simulator event, or undefined at the end of the run. */
   nextEventUs(): number | undefined {
     return this.sim.nextEventUs();

@@ -27,9 +27,6 @@ export interface EtcdServerOptions {
   readonly leaseCheckIntervalMs?: number;
 }
 
-/** Applied entries between snapshots of the state machine (the log is compacted behind each). */
-const SNAPSHOT_EVERY_ENTRIES = 10_000;
-
 /** etcd's limit on a request (1.5 MiB) plus gRPC's framing overhead, as etcd configures gRPC. */
 const GRPC_RECEIVE_BYTES_MAX = 1.5 * 1024 * 1024 + 512 * 1024;
 
@@ -71,9 +68,7 @@ export class EtcdServer {
       clusterId: transportClusterId(config),
       dataDir: config.dataDir,
       engine,
-      // etcd snapshots every 100,000 entries; a snapshot here copies the whole MVCC state, so it is
-      // taken rarely enough to stay cheap, often enough that a restart replays a short log.
-      engineOptions: { snapshotEveryEntries: SNAPSHOT_EVERY_ENTRIES },
+      engineOptions: engine.serverOptions,
       application: app,
       tickMs: config.tickMs,
       logger,

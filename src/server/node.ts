@@ -79,6 +79,16 @@ export interface RuntimeMetrics {
   readonly walBytesWritten: number;
 }
 
+/**
+ * Storage and transport bounds for a server. The defaults (16 MiB) suit protocol records and
+ * messages, but a server's records and messages carry client data: a batch of entries holds many
+ * 1.5 MiB requests, and a snapshot (on disk, and sent to a lagging follower) holds the whole MVCC
+ * state. A record above the limit would stop the member; V8's largest string (~512 MiB) is the
+ * real ceiling of a JSON record.
+ */
+const SERVER_RECORD_BYTES_MAX = 512 * 1024 * 1024;
+const SERVER_FRAME_BYTES_MAX = 512 * 1024 * 1024;
+
 /** How often a request refused for want of a leader is offered again while its deadline lasts. */
 const NO_LEADER_RETRY_MS = 50;
 /** Batches accepted by the store but not yet delivered; beyond this the driver is broken. */
@@ -136,6 +146,7 @@ export class NodeRuntime<Op, Res> {
       peers: options.peers,
       onMessage: (from, message) => this.onPeerMessage(from, message),
       logger: quietTransportLogger(options.logger.child({ component: 'transport' })),
+      limits: { frameBytesMax: SERVER_FRAME_BYTES_MAX, queueBytesMax: 2 * SERVER_FRAME_BYTES_MAX },
     });
   }
 
@@ -144,7 +155,11 @@ export class NodeRuntime<Op, Res> {
     assert(Number.isInteger(options.tickMs) && options.tickMs >= 1, 'tickMs must be >= 1');
     // Instrumented so the metrics endpoint can report WAL fsync counts and time.
     const { fs, counters } = instrumentFs(nodeStorageFs);
-    const store = await DurableStore.open<unknown>(options.dataDir, { fs });
+    const store = await DurableStore.open<unknown>(options.dataDir, {
+      fs,
+      recordBytesMax: SERVER_RECORD_BYTES_MAX,
+      queuedBytesMax: 2 * SERVER_RECORD_BYTES_MAX,
+    });
     let runtime: NodeRuntime<Op, Res>;
     try {
       const { records, report } = await store.load();

@@ -1,16 +1,9 @@
 import type { NodeId } from '../../src/core/ids.js';
 import type { KvOp } from '../../src/core/kv.js';
-import {
-  TOURS,
-  findTour,
-  listVariants,
-  type NemesisAction,
-  type TraceEvent,
-} from '../../src/sim/index.js';
+import { listVariants, type NemesisAction, type TraceEvent } from '../../src/sim/index.js';
 import { byId } from './dom.js';
 import type { Frame } from './model/frame.js';
 import { speedFromSlider, virtualAdvanceUs, VIRTUAL_US_PER_SECOND } from './model/timescale.js';
-import { TourPlayer } from './model/tour-player.js';
 import { parseTraceFile, type TraceFile } from './model/trace-file.js';
 import {
   DEFAULT_SETUP,
@@ -24,6 +17,7 @@ import { VizModel } from './model/viz-model.js';
 import { describeEvent, isQuiet } from './view/describe-event.js';
 import { epochText, stateText } from './view/node-summary.js';
 import { Stage } from './view/stage.js';
+import { TourPanel } from './view/tour-panel.js';
 
 const EVENTS_SHOWN_MAX = 40;
 const PANELS_REFRESH_MS = 150;
@@ -32,19 +26,20 @@ const PANELS_REFRESH_MS = 150;
 export class App {
   private model: VizModel;
   private readonly stage: Stage;
+  private readonly tours: TourPanel;
   private playing = false;
   private speed = 1;
   private lastFrameMs = 0;
   private selected: NodeId | undefined;
   private readonly sideA = new Set<NodeId>();
   private trace: TraceFile | undefined;
-  private tour: TourPlayer | undefined;
 
   constructor() {
     this.stage = new Stage(byId('stage', HTMLDivElement), (node, event) =>
       this.onNodeClick(node, event),
     );
     this.fillForms();
+    this.tours = new TourPanel();
     this.model = new VizModel(vizConfig(DEFAULT_SETUP));
     this.bindControls();
     this.render();
@@ -73,9 +68,6 @@ export class App {
       option.title = generators.join(', ') || 'only the faults you inject';
       nemesis.append(option);
     }
-    const tours = byId('tour-select', HTMLSelectElement);
-    for (const tour of TOURS)
-      tours.append(new Option(`${tour.protocol}: ${tour.title}`, tour.name));
   }
 
   private readSetup(): VizSetup {
@@ -132,10 +124,6 @@ export class App {
       this.sendRequest();
     });
     byId('trace-file', HTMLInputElement).addEventListener('change', () => void this.openTrace());
-    byId('tour-select', HTMLSelectElement).addEventListener('change', () => this.openTour());
-    byId('tour-next', HTMLButtonElement).addEventListener('click', () => this.tourStep(1));
-    byId('tour-back', HTMLButtonElement).addEventListener('click', () => this.tourStep(-1));
-    byId('tour-close', HTMLButtonElement).addEventListener('click', () => this.closeTour());
     document.addEventListener('keydown', (event) => this.onKey(event));
   }
 
@@ -336,26 +324,6 @@ export class App {
     this.render();
   }
 
-  private openTour(): void {
-    const name = byId('tour-select', HTMLSelectElement).value;
-    if (name === '') return this.closeTour();
-    this.tour = new TourPlayer(findTour(name));
-    this.renderTour();
-  }
-
-  private closeTour(): void {
-    this.tour = undefined;
-    byId('tour-select', HTMLSelectElement).value = '';
-    this.renderTour();
-  }
-
-  private tourStep(direction: 1 | -1): void {
-    if (this.tour === undefined) return;
-    if (direction === 1) this.tour.next();
-    else this.tour.back();
-    this.renderTour();
-  }
-
   private flashText = '';
 
   private flash(text: string): void {
@@ -547,38 +515,6 @@ export class App {
       if (current.has(event)) item.classList.add('current');
       if (event.type === 'violation') item.classList.add('violation');
       list.append(item);
-    }
-  }
-
-  private renderTour(): void {
-    const box = byId('tour', HTMLElement);
-    const player = this.tour;
-    box.hidden = player === undefined;
-    if (player === undefined) return;
-    byId('tour-title', HTMLHeadingElement).textContent = player.tour.title;
-    byId('tour-description', HTMLParagraphElement).textContent = player.tour.description;
-    byId('tour-progress', HTMLSpanElement).textContent =
-      `${player.played.length} / ${player.tour.stepCount}${player.atEnd ? ' — the end' : ''}`;
-    box.dataset['done'] = player.atEnd ? 'true' : 'false';
-    byId('tour-back', HTMLButtonElement).disabled = player.played.length === 0;
-    byId('tour-next', HTMLButtonElement).disabled = player.atEnd;
-    const step = player.current;
-    byId('tour-step-title', HTMLHeadingElement).textContent =
-      step === undefined
-        ? 'Press Next to play the first step.'
-        : `${step.index + 1}. ${step.title}`;
-    const lines = byId('tour-lines', HTMLUListElement);
-    lines.replaceChildren();
-    for (const line of step?.lines ?? []) {
-      const item = document.createElement('li');
-      item.textContent = line;
-      lines.append(item);
-    }
-    for (const problem of step?.problems ?? []) {
-      const item = document.createElement('li');
-      item.className = 'problem';
-      item.textContent = `unexpected: ${problem}`;
-      lines.append(item);
     }
   }
 }

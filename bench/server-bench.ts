@@ -6,11 +6,20 @@
  *
  *   npm run build && node dist/bench/server-bench.js [--clients 64] [--seconds 3] [--value-bytes 256]
  *     [--keys 10000] [--endpoints 127.0.0.1:2379,...]
+ *
+ * With --restart-keys N it measures a restart instead: one member in this process is loaded with
+ * N keys (256-byte values, through the log), stopped, and started again on the same data; it
+ * prints the time from start to the first linearizable read answered, and the heap and RSS then.
  */
-import { cpus } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { credentials } from '@grpc/grpc-js';
+import { parseNodeFlags } from '../src/server/config.js';
+import { EtcdServer } from '../src/server/etcd-server.js';
 import { etcdServices } from '../src/server/grpc/proto.js';
+import { createLogger } from '../src/server/logger.js';
 import { ProcessCluster } from '../src/server/testing/process-cluster.js';
 
 type Message = Record<string, unknown>;
@@ -77,7 +86,82 @@ async function measure(
   );
 }
 
+const MIB = 1024 * 1024;
+
+async function startMember(dataDir: string): Promise<EtcdServer> {
+  const config = parseNodeFlags({
+    name: 'bench',
+    dataDir,
+    listenClientUrls: 'http://127.0.0.1:0',
+    listenPeerUrls: 'http://127.0.0.1:0',
+  });
+  const server = await EtcdServer.start(config, {
+    logger: createLogger({ level: 'error' }),
+    onFatal: (error) => {
+      console.error('member failed:', error);
+      process.exit(1);
+    },
+  });
+  while (server.runtime.leader() === undefined) await new Promise((r) => setTimeout(r, 10));
+  return server;
+}
+
+async function restartBench(keys: number, valueBytes: number): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'synod-restart-bench-'));
+  const value = 'v'.repeat(valueBytes);
+  const cpu = cpus();
+  console.log(
+    `machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, node ${process.version}`,
+  );
+  try {
+    let server = await startMember(dataDir);
+    const loadStarted = Date.now();
+    const inFlight = 1000;
+    for (let first = 0; first < keys; first += inFlight) {
+      const count = Math.min(inFlight, keys - first);
+      await Promise.all(
+        Array.from({ length: count }, (_, offset) =>
+          server.runtime.submit(
+            {
+              type: 'put',
+              request: { key: `key/${String(first + offset).padStart(8, '0')}`, value },
+            },
+            60_000,
+          ),
+        ),
+      );
+    }
+    const loadS = (Date.now() - loadStarted) / 1000;
+    console.log(
+      `loaded ${keys} keys of ${valueBytes} B in ${loadS.toFixed(1)} s (${Math.round(keys / loadS)} puts/s, one member, in process)`,
+    );
+    await server.stop();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const started = Date.now();
+    server = await startMember(dataDir);
+    const read = await server.runtime.submit(
+      { type: 'range', request: { key: 'key/00000000' } },
+      60_000,
+    );
+    const servingS = (Date.now() - started) / 1000;
+    const memory = process.memoryUsage();
+    console.log(
+      `restart to first linearizable read: ${servingS.toFixed(1)} s (read ok: ${read.ok}); ` +
+        `revision ${server.app.store.currentRevision}; heap ${Math.round(memory.heapUsed / MIB)} MiB ` +
+        `(+${Math.round((memory.heapUsed - heapBefore) / MIB)} MiB), RSS ${Math.round(memory.rss / MIB)} MiB`,
+    );
+    await server.stop();
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  const restartKeys = Number(option('restart-keys', '0'));
+  if (restartKeys > 0) {
+    await restartBench(restartKeys, Number(option('value-bytes', '256')));
+    return;
+  }
   const concurrency = Number(option('clients', '64'));
   const seconds = Number(option('seconds', '3'));
   const valueBytes = Number(option('value-bytes', '256'));

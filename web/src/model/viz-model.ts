@@ -39,6 +39,10 @@ interface Mark {
 
 /** Bound on simulator events per call, so a protocol that never goes quiet cannot hang the page. */
 const EVENTS_PER_CALL_MAX = 2_000_000;
+/** Steps before the target whose node views a rebuild keeps, so going further back is instant. */
+const CHECKPOINT_WINDOW = 200;
+/** Bound on the node views kept; the oldest kept go first. */
+const CHECKPOINTS_MAX = 5_000;
 
 /**
  * The visualizer's model of one run: wraps a `Simulation`, records what a person injects, and
@@ -58,21 +62,32 @@ export class VizModel {
   private timeNowUs = 0;
   private runResult: RunResult | undefined;
   private nodesCache: { key: string; nodes: readonly NodeView[] } | undefined;
+  /** Node views of steps shown or replayed recently, by step index. */
+  private readonly checkpoints = new Map<number, readonly NodeView[]>();
+  /**
+   * A step behind `cursor` shown from its checkpoint, while the simulation stays at `cursor`:
+   * stepping back over checkpoints needs no rebuild. Anything that runs the simulation first
+   * rebuilds it at the step shown (`attach`).
+   */
+  private detached: { index: number; network: NetworkState } | undefined;
   /** How many times the simulation was built (first run and every step back); for tests. */
   rebuilds = 0;
 
-  constructor(readonly config: SimConfig) {
+  constructor(
+    readonly config: SimConfig,
+    private readonly options: { readonly checkpointsMax?: number } = {},
+  ) {
     this.rebuild();
     this.marks = [this.currentMark()];
   }
 
   get timeUs(): number {
-    return this.timeNowUs;
+    return this.detached === undefined ? this.timeNowUs : this.marks[this.detached.index]!.timeUs;
   }
 
   /** Index of the visible step shown (0: the start). */
   get step(): number {
-    return this.cursor;
+    return this.detached?.index ?? this.cursor;
   }
 
   /** How many visible steps of this timeline are known (reached at least once). */
@@ -80,17 +95,19 @@ export class VizModel {
     return this.marks.length;
   }
 
+  // A detached step lies before the simulation's position, so before its end and any violation.
   get done(): boolean {
-    return this.sim.done;
+    return this.detached === undefined && this.sim.done;
   }
 
   get violation(): SimViolation | undefined {
+    if (this.detached !== undefined) return undefined;
     return this.sim.violation ?? this.runResult?.violation;
   }
 
   /** The run's result once it reached its end or a violation. */
   get result(): RunResult | undefined {
-    return this.runResult;
+    return this.detached === undefined ? this.runResult : undefined;
   }
 
   get protocolServesClients(): boolean {
@@ -99,19 +116,21 @@ export class VizModel {
 
   /** Every trace event up to the position shown. */
   get events(): readonly TraceEvent[] {
-    return this.eventLog;
+    if (this.detached === undefined) return this.eventLog;
+    return this.eventLog.slice(0, this.marks[this.detached.index]!.events);
   }
 
   /** Trace events of the step shown (what the last step forward did). */
   lastStepEvents(): readonly TraceEvent[] {
-    const previous = this.cursor > 0 ? this.marks[this.cursor - 1]!.events : 0;
-    return this.eventLog.slice(previous);
+    const shown = this.step;
+    const previous = shown > 0 ? this.marks[shown - 1]!.events : 0;
+    return this.eventLog.slice(previous, this.marks[shown]!.events);
   }
 
   /** The visible step that produced trace event `index` (an index into `events`). */
   stepOfEvent(index: number): number {
     let low = 0;
-    let high = this.cursor;
+    let high = this.step;
     // The first mark whose event count includes the event.
     while (low < high) {
       const middle = (low + high) >> 1;
@@ -123,10 +142,25 @@ export class VizModel {
 
   /** Time of the next simulator event, or undefined at the end of the run. */
   nextEventUs(): number | undefined {
+    this.attach();
     return this.sim.nextEventUs();
   }
 
-  frame(dropsSinceUs = this.timeNowUs): Frame {
+  frame(dropsSinceUs = this.timeUs): Frame {
+    if (this.detached !== undefined) {
+      const { index, network } = this.detached;
+      return {
+        timeUs: this.timeUs,
+        step: index,
+        nodes: this.checkpoints.get(index)!,
+        messages: network.messages(),
+        drops: network.drops(dropsSinceUs),
+        cut: network.cut(),
+        storm: network.storm(),
+        violation: undefined,
+        done: false,
+      };
+    }
     return {
       timeUs: this.timeNowUs,
       step: this.cursor,
@@ -156,11 +190,48 @@ export class VizModel {
           inspection,
         })),
       };
+    const mark = this.marks[this.cursor];
+    if (mark?.steps === this.sim.stats.events && mark.inputs === this.inputsApplied)
+      this.checkpoint(this.cursor, this.nodesCache.nodes);
     return this.nodesCache.nodes;
+  }
+
+  private checkpoint(index: number, nodes: readonly NodeView[]): void {
+    const max = this.options.checkpointsMax ?? CHECKPOINTS_MAX;
+    if (max <= 0) return;
+    this.checkpoints.set(index, nodes);
+    if (this.checkpoints.size > max) this.checkpoints.delete(this.checkpoints.keys().next().value!);
+  }
+
+  /** Shows step `index` without running the simulation, if it can; false when it cannot. */
+  private showWithoutRebuild(index: number): boolean {
+    if (index === this.cursor) {
+      this.detached = undefined;
+      return true;
+    }
+    if (index > this.cursor || !this.checkpoints.has(index)) return false;
+    const network = new NetworkState();
+    const events = this.marks[index]!.events;
+    for (let i = 0; i < events; i++) network.apply(this.eventLog[i]!);
+    this.detached = { index, network };
+    return true;
+  }
+
+  /** Brings the simulation to the step shown, so it can run from there. */
+  private attach(): void {
+    if (this.detached === undefined) return;
+    const { index } = this.detached;
+    this.detached = undefined;
+    this.replayTo(index);
   }
 
   /** Runs simulator events until one of them shows something. False at the end of the run. */
   stepForward(): boolean {
+    if (this.detached !== undefined) {
+      // The next step is a known one: no later than the simulation's own position.
+      this.goToStep(this.detached.index + 1);
+      return true;
+    }
     if (this.cursor + 1 < this.marks.length) {
       this.replayToMark(this.marks[this.cursor + 1]!);
       this.cursor++;
@@ -171,20 +242,23 @@ export class VizModel {
 
   /** Goes back one visible step: the run is rebuilt from its seed and replayed to it. */
   stepBack(): boolean {
-    if (this.cursor === 0) return false;
-    this.goToStep(this.cursor - 1);
+    if (this.step === 0) return false;
+    this.goToStep(this.step - 1);
     return true;
   }
 
   /** Shows visible step `index` (a known one), rebuilding the run when it lies behind. */
   goToStep(index: number): void {
     assert(index >= 0 && index < this.marks.length, `no step ${index}`);
+    if (this.showWithoutRebuild(index)) return;
+    this.detached = undefined; // the simulation itself is still at `cursor`
     if (index < this.cursor) this.replayTo(index);
     while (this.cursor < index) if (!this.stepForward()) break;
   }
 
   /** Plays to `timeUs`: every event up to then, then the clock moves there. Stops at the end. */
   advanceTo(timeUs: number): void {
+    this.attach();
     let budget = EVENTS_PER_CALL_MAX;
     while (budget-- > 0) {
       const known = this.marks[this.cursor + 1];
@@ -210,6 +284,7 @@ export class VizModel {
 
   /** Moves to `timeUs`, backwards (rebuild) or forwards (run). */
   seek(timeUs: number): void {
+    this.detached = undefined; // the simulation itself is still at `cursor`
     if (timeUs < this.timeNowUs) {
       let index = this.cursor;
       while (index > 0 && this.marks[index]!.timeUs > timeUs) index--;
@@ -227,12 +302,14 @@ export class VizModel {
 
   /** Applies a fault now. False when the run is over or it changed nothing. */
   inject(action: NemesisAction): boolean {
+    this.attach();
     if (this.sim.done) return false;
     return this.record({ kind: 'inject', action }) === true;
   }
 
   /** Sends a client operation to `node`; its request id, or undefined when not possible. */
   submit(node: NodeId, op: KvOp): number | undefined {
+    this.attach();
     if (this.sim.done || !this.protocolServesClients) return undefined;
     const id = this.record({ kind: 'submit', node, op });
     return typeof id === 'number' ? id : undefined;
@@ -252,6 +329,8 @@ export class VizModel {
   private forkHere(): void {
     this.inputs.length = this.inputsApplied;
     this.marks.length = this.cursor + 1;
+    for (const index of [...this.checkpoints.keys()])
+      if (index > this.cursor) this.checkpoints.delete(index);
   }
 
   private applyInput(input: VizInput): boolean | number {
@@ -338,6 +417,8 @@ export class VizModel {
       const mark = this.marks[this.cursor + 1]!;
       this.replayToMark(mark);
       this.cursor++;
+      // Keep the steps just before the target: the next steps back will not rebuild.
+      if (this.cursor >= index - CHECKPOINT_WINDOW) this.nodeViews();
     }
     if (target.timeUs > this.timeNowUs) {
       this.sim.runUntil(target.timeUs);

@@ -41,8 +41,8 @@ interface Mark {
 const EVENTS_PER_CALL_MAX = 2_000_000;
 /** Steps before the target whose node views a rebuild keeps, so going further back is instant. */
 const CHECKPOINT_WINDOW = 200;
-/** Bound on the node views kept; the oldest kept go first. */
-const CHECKPOINTS_MAX = 5_000;
+/** Bound on the node views kept (each holds every node's inspection); the oldest go first. */
+const CHECKPOINTS_MAX = 600;
 
 /**
  * The visualizer's model of one run: wraps a `Simulation`, records what a person injects, and

@@ -22,6 +22,16 @@ export class ChosenLog<C> {
   /** A snapshot the application must load before the next committed entries. */
   private pendingSnapshot: LogSnapshot | null = null;
 
+  /** True when `drain` has a snapshot or entries to hand out. */
+  hasPending(): boolean {
+    return this.pendingSnapshot !== null || this.commitSlot > this.emittedSlot;
+  }
+
+  /** The application index of the last entry handed out. */
+  get lastEmittedIndex(): number {
+    return this.lastIndex;
+  }
+
   get snapshotSlot(): number {
     return this.snapshot?.slot ?? 0;
   }

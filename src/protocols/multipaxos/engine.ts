@@ -31,6 +31,7 @@ import {
   isMultiPaxosVariant,
   parseMultiPaxosOptions,
 } from './options.js';
+import { ReadBarriers } from './read-barrier.js';
 import { recoveryProposals } from './recovery.js';
 
 export type MultiPaxosRole = 'follower' | 'candidate' | 'leader';
@@ -50,6 +51,12 @@ interface InflightSlot<C> {
   readonly value: SlotValue<C>;
   readonly acks: Set<NodeId>;
 }
+
+type AcceptMessage<C> = Extract<MultiPaxosMessage<C>, { type: 'accept' }>;
+type AcceptedMessage = Extract<MultiPaxosMessage<unknown>, { type: 'accepted' }>;
+
+/** Reads waiting at a leader for their barrier, at most. */
+const PENDING_READS_MAX = 10_000;
 
 /** Messages a node sends itself are handled in place; this bounds that loop. */
 const LOCAL_DELIVERIES_MAX = 100_000;
@@ -79,6 +86,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   /** Starts above every round-0 ballot, so real rounds start at 1 as in Basic Paxos. */
   private highestSeen: Ballot = { round: 0, node: NODE_ID_MAX };
   private readonly quorum: ThresholdQuorum;
+  private readonly reads: ReadBarriers;
   private readonly rng: Rng;
   private nowTick = 0;
   private electionAtTick: number;
@@ -101,6 +109,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     this.variant = context.variant;
     this.options = parseMultiPaxosOptions(context.options);
     this.quorum = majorityQuorum(this.members);
+    this.reads = new ReadBarriers(this.quorum, this.id, PENDING_READS_MAX);
     this.rng = context.rng.split('election');
     this.acceptor = new MultiAcceptor<C>(this.id);
     this.effects = {
@@ -130,9 +139,19 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     return this.role === 'leader' ? this.id : this.role === 'follower' ? this.leaderId : undefined;
   }
 
-  /** Reads go through the log: the command is a no-op write that is answered when applied. */
-  requestReadBarrier(): boolean {
-    return false;
+  /** A leader-confirmed read (read-barrier.ts): a probe round to a majority, no log write, no clock. */
+  requestReadBarrier(readId: number): boolean {
+    if (this.role !== 'leader' || !this.reads.request(readId, this.nextSlot - 1)) return false;
+    for (const to of this.members)
+      if (to !== this.id)
+        this.send(to, {
+          type: 'accept',
+          ballot: this.ballot,
+          entries: [],
+          commitSlot: this.log.commitSlot,
+          probe: this.reads.probe,
+        });
+    return true;
   }
 
   compact(index: number, data: unknown): void {
@@ -164,8 +183,8 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     const b = this.batch;
     return (
       b.persist.length + b.messages.length + b.notes.length > 0 ||
-      this.log.commitSlot > this.log.emittedSlot ||
-      (this.log.snapshot !== null && this.log.emittedSlot < this.log.snapshot.slot)
+      this.log.hasPending() ||
+      this.reads.hasReady(this.log.emittedSlot)
     );
   }
 
@@ -175,6 +194,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     const { snapshot, committed } = this.log.drain();
     if (snapshot !== null) batch.snapshot = { index: snapshot.index, data: snapshot.data };
     batch.committed = committed;
+    batch.readStates = this.reads.takeReady(this.log.emittedSlot, this.log.lastEmittedIndex);
     batch.sync = true;
     return batch;
   }
@@ -230,10 +250,10 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
         this.onReject(message.ballot, message.promised);
         return;
       case 'accept':
-        this.onAccept(from, message.ballot, message.entries, message.commitSlot);
+        this.onAccept(from, message);
         return;
       case 'accepted':
-        this.onAccepted(from, message.ballot, message.slots, message.chosenSlot);
+        this.onAccepted(from, message);
         return;
       case 'catch-up':
         if (message.snapshot !== null) this.installSnapshot(message.snapshot);
@@ -245,12 +265,8 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   }
 
   /** Phase 2b, then learn: a slot at or below the leader's commit slot that we accepted in its ballot holds the chosen value. */
-  private onAccept(
-    from: NodeId,
-    ballot: Ballot,
-    entries: readonly SlotProposal<C>[],
-    commitSlot: number,
-  ): void {
+  private onAccept(from: NodeId, message: AcceptMessage<C>): void {
+    const { ballot, entries, commitSlot, probe } = message;
     if (
       !this.acceptor.onAccept(
         from,
@@ -274,17 +290,15 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
       ballot,
       slots: entries.map((entry) => entry.slot),
       chosenSlot: this.log.commitSlot,
+      probe,
     });
   }
 
-  private onAccepted(
-    from: NodeId,
-    ballot: Ballot,
-    slots: readonly number[],
-    chosenSlot: number,
-  ): void {
+  private onAccepted(from: NodeId, message: AcceptedMessage): void {
+    const { ballot, slots, chosenSlot } = message;
     if (this.role !== 'leader' || !ballotEquals(ballot, this.ballot)) return;
     this.lastHeardTick.set(from, this.nowTick);
+    this.reads.onAck(from, message.probe);
     this.followerChosen.set(from, chosenSlot);
     let progressed = false;
     for (const slot of slots) {
@@ -374,6 +388,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     this.role = 'leader';
     this.leaderId = this.id;
     this.inflight.clear();
+    this.reads.reset();
     this.lastHeardTick.clear();
     this.followerChosen.clear();
     for (const id of this.members) this.lastHeardTick.set(id, this.nowTick);
@@ -401,6 +416,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     this.role = 'follower';
     this.leaderId = undefined;
     this.inflight.clear();
+    this.reads.reset();
     this.queue.length = 0; // never proposed: their clients time out, nothing was promised
     this.promises.clear();
     this.electionAtTick = this.electionDeadline();
@@ -424,6 +440,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
         ballot: this.ballot,
         entries,
         commitSlot: this.log.commitSlot,
+        probe: this.reads.probe,
       });
   }
 
@@ -451,6 +468,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
         ballot: this.ballot,
         entries,
         commitSlot: this.log.commitSlot,
+        probe: this.reads.probe,
       });
       this.catchUp(to);
     }

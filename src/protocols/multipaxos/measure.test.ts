@@ -25,7 +25,12 @@ interface SteadyState {
 }
 
 /** Counts what the cluster sends while clients run, after the leader settled (0.5 s .. 2.5 s). */
-function steadyState(nodes: number, clients: number, thinkUsMax: number): SteadyState {
+function steadyState(
+  nodes: number,
+  clients: number,
+  thinkUsMax: number,
+  reads = false,
+): SteadyState {
   const sends = new Map<string, number>();
   const invoked = new Map<number, number>();
   const latenciesUs: number[] = [];
@@ -49,7 +54,15 @@ function steadyState(nodes: number, clients: number, thinkUsMax: number): Steady
     nodes,
     seed: 7,
     durationUs: 2_500_000,
-    clients: { count: clients, thinkUsMin: 0, thinkUsMax },
+    clients: {
+      count: clients,
+      thinkUsMin: 0,
+      thinkUsMax,
+      // Writes only (every one a command in the log), or reads only (each a leader-confirmed barrier).
+      mix: reads
+        ? { get: 1, put: 0, delete: 0, cas: 0, inc: 0 }
+        : { get: 0, put: 2, delete: 1, cas: 2, inc: 2 },
+    },
     linearizability: { enabled: false },
   });
   const simulation = new Simulation(config, { onEvent });
@@ -63,7 +76,7 @@ function steadyState(nodes: number, clients: number, thinkUsMax: number): Steady
   measuring = true;
   simulation.runUntil(2_500_000);
   const kv = simulation.node(leader) as MultiPaxosKv;
-  const commands = kv.appliedIndex - applied0;
+  const commands = reads ? latenciesUs.length : kv.appliedIndex - applied0;
   const total = [...sends.values()].reduce((a, b) => a + b, 0);
   const data = (sends.get('accept') ?? 0) + (sends.get('accepted') ?? 0);
   latenciesUs.sort((a, b) => a - b);
@@ -75,7 +88,7 @@ function steadyState(nodes: number, clients: number, thinkUsMax: number): Steady
   };
 }
 
-/** Crash the leader at 1 s; when does a new leader win phase 1, and when does a client write succeed again? */
+/** Crash the leader at 1 s; when does a new leader win phase 1, and when does a client operation succeed again? */
 function failover(seed: number): { electedMs: number; servingMs: number } | undefined {
   const crash: { atUs?: number } = {};
   let servingUs: number | undefined;
@@ -129,6 +142,18 @@ describe('Multi-Paxos figures (printed for README.md)', () => {
     for (const [, row] of rows) expect(row.slotsPerCommand).toBeLessThanOrEqual(1.01);
   });
 
+  it('reads: one probe round trip to a majority, no slot', () => {
+    for (const [name, row] of [
+      ['3 nodes, 5 clients', steadyState(3, 5, 20_000, true)],
+      ['5 nodes, 5 clients', steadyState(5, 5, 20_000, true)],
+    ] as const) {
+      console.log(
+        `reads, ${name}: ${row.messagesPerCommand.toFixed(2)} messages/read, ${row.slotsPerCommand.toFixed(3)} slots/read, median latency ${row.latencyMedianMs.toFixed(2)} ms`,
+      );
+      expect(row.slotsPerCommand).toBeLessThan(0.01);
+    }
+  });
+
   it('failover after the leader crashes, over 300 seeds', () => {
     const results = [];
     for (let seed = 1; seed <= 300; seed++) {
@@ -138,7 +163,7 @@ describe('Multi-Paxos figures (printed for README.md)', () => {
     const elected = results.map((r) => r.electedMs).sort((a, b) => a - b);
     const serving = results.map((r) => r.servingMs).sort((a, b) => a - b);
     console.log(
-      `failover over ${results.length} seeds: new leader elected median ${percentile(elected, 50).toFixed(1)} ms, p99 ${percentile(elected, 99).toFixed(1)} ms; first client write ok median ${percentile(serving, 50).toFixed(1)} ms, p99 ${percentile(serving, 99).toFixed(1)} ms`,
+      `failover over ${results.length} seeds: new leader elected median ${percentile(elected, 50).toFixed(1)} ms, p99 ${percentile(elected, 99).toFixed(1)} ms; first client operation ok median ${percentile(serving, 50).toFixed(1)} ms, p99 ${percentile(serving, 99).toFixed(1)} ms`,
     );
     expect(results.length).toBeGreaterThan(290);
     expect(percentile(serving, 50)).toBeLessThan(1_000);

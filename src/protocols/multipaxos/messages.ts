@@ -57,6 +57,8 @@ export type MultiPaxosMessage<C> =
       readonly ballot: Ballot;
       readonly entries: readonly SlotProposal<C>[];
       readonly commitSlot: number;
+      /** The leader's latest read-barrier probe number, echoed in `accepted` (read-barrier.ts). */
+      readonly probe: number;
     }
   /** Phase 2b, and the follower's own chosen prefix (so the leader knows whom to catch up). */
   | {
@@ -64,6 +66,8 @@ export type MultiPaxosMessage<C> =
       readonly ballot: Ballot;
       readonly slots: readonly number[];
       readonly chosenSlot: number;
+      /** The probe number of the accept this answers. */
+      readonly probe: number;
     }
   /** Leader to a lagging replica: chosen values it missed, or a snapshot when they were compacted. */
   | {

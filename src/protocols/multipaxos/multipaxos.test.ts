@@ -62,6 +62,38 @@ describe('Multi-Paxos: a stable leader', () => {
   });
 });
 
+describe('Multi-Paxos: reads', () => {
+  it('a read is answered once a majority acknowledged a probe sent after it, with no slot written', () => {
+    const { network, elect, put, engine, responses } = multiPaxosCluster(THREE);
+    elect(0);
+    put(0, 'k', 'v');
+    network.deliverAll();
+    const slots = engine(0).log.commitSlot;
+    network.act(0, (node) => node.request({ id: 99, op: { f: 'get', key: 'k' } }));
+    expect(responses.find(({ response }) => response.id === 99)).toBeUndefined();
+    network.deliver({ from: 0, to: 1, type: 'accept' });
+    network.deliver({ from: 1, to: 0, type: 'accepted' });
+    expect(responses.find(({ response }) => response.id === 99)?.response).toMatchObject({
+      outcome: 'ok',
+      result: { value: 'v' },
+    });
+    expect(engine(0).log.commitSlot).toBe(slots);
+  });
+
+  it('a deposed leader cannot confirm a read: the majority promised a higher ballot', () => {
+    const { network, elect, engine, responses } = multiPaxosCluster(THREE);
+    elect(0);
+    network.isolate(0);
+    elect(1); // nodes 1 and 2 move on without 0
+    network.heal();
+    expect(engine(0).role).toBe('leader'); // it has not heard yet
+    network.act(0, (node) => node.request({ id: 7, op: { f: 'get', key: 'k' } }));
+    network.deliverAll();
+    expect(responses.find(({ response }) => response.id === 7)).toBeUndefined();
+    expect(engine(0).role).toBe('follower');
+  });
+});
+
 describe('Multi-Paxos: leader change', () => {
   it('the new leader re-proposes the highest-ballot value of each slot and fills holes with no-ops (recoveryProposals)', () => {
     const at = (slot: number, round: number, value: string): AcceptedSlot<string> => ({

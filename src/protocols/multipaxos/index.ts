@@ -5,4 +5,5 @@ export { MultiPaxosEngine, type AuditEvent, type MultiPaxosRole } from './engine
 export { MultiPaxosInvariantChecker } from './invariants.js';
 export type * from './messages.js';
 export * from './options.js';
+export { ReadBarriers } from './read-barrier.js';
 export { recoveryProposals } from './recovery.js';

@@ -24,6 +24,9 @@ interface ClusterCommandOptions {
   readonly logLevel: string;
 }
 
+/** Set by synod cluster for its members: stop when the parent's stdin pipe closes. */
+const EXIT_WITH_PARENT_ENV = 'SYNOD_EXIT_WITH_PARENT';
+
 const ENGINE_NAMES = SERVER_ENGINES.map((engine) => engine.name).join(', ');
 
 export function registerServerCommands(program: Command, io: CliIo): void {
@@ -135,7 +138,16 @@ async function runNode(io: CliIo, options: NodeCommandOptions): Promise<void> {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // Under synod cluster, stdin is a pipe from the parent: when it closes, the parent is gone
+    // (even killed with SIGKILL), and a member must not outlive it holding ports and data.
+    if (process.env[EXIT_WITH_PARENT_ENV] === '1') {
+      process.stdin.on('close', () => stop('parent exited'));
+      process.stdin.on('end', () => stop('parent exited'));
+      process.stdin.resume();
+    }
   });
+  // The stdin pipe (under synod cluster) would keep the event loop, and so the process, alive.
+  process.stdin.destroy();
   io.setExitCode(EXIT.ok);
 }
 
@@ -227,7 +239,10 @@ async function runCluster(io: CliIo, options: ClusterCommandOptions): Promise<vo
           '--log-level',
           options.logLevel,
         ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
+        {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env: { ...process.env, [EXIT_WITH_PARENT_ENV]: '1' },
+        },
       );
       children.set(member.name, child);
       prefixLines(child.stdout, member.name, (line) => io.out(line));

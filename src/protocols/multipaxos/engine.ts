@@ -142,15 +142,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   /** A leader-confirmed read (read-barrier.ts): a probe round to a majority, no log write, no clock. */
   requestReadBarrier(readId: number): boolean {
     if (this.role !== 'leader' || !this.reads.request(readId, this.nextSlot - 1)) return false;
-    for (const to of this.members)
-      if (to !== this.id)
-        this.send(to, {
-          type: 'accept',
-          ballot: this.ballot,
-          entries: [],
-          commitSlot: this.log.commitSlot,
-          probe: this.reads.probe,
-        });
+    for (const to of this.members) if (to !== this.id) this.send(to, this.accept([]));
     return true;
   }
 
@@ -434,14 +426,18 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   }
 
   private broadcastAccept(entries: readonly SlotProposal<C>[]): void {
-    for (const to of this.members)
-      this.send(to, {
-        type: 'accept',
-        ballot: this.ballot,
-        entries,
-        commitSlot: this.log.commitSlot,
-        probe: this.reads.probe,
-      });
+    for (const to of this.members) this.send(to, this.accept(entries));
+  }
+
+  /** Phase 2a in this leader's ballot, carrying its commit slot and latest read probe. */
+  private accept(entries: readonly SlotProposal<C>[]): AcceptMessage<C> {
+    return {
+      type: 'accept',
+      ballot: this.ballot,
+      entries,
+      commitSlot: this.log.commitSlot,
+      probe: this.reads.probe,
+    };
   }
 
   /** Every heartbeat: retransmit unacknowledged slots (or an empty accept), catch laggards up, check the quorum. */
@@ -463,13 +459,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
       for (const [slot, inflight] of this.inflight)
         if (!inflight.acks.has(to) && entries.length < this.options.catchUpSlotsMax)
           entries.push({ slot, value: inflight.value });
-      this.send(to, {
-        type: 'accept',
-        ballot: this.ballot,
-        entries,
-        commitSlot: this.log.commitSlot,
-        probe: this.reads.probe,
-      });
+      this.send(to, this.accept(entries));
       this.catchUp(to);
     }
   }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_ENGINES } from './engines.js';
 import {
+  type ProcessMember,
   ProcessCluster,
   builtCliExists,
   etcdctlExists,
@@ -146,6 +147,40 @@ describe.runIf(runnable).each(engines)('a 3-process %s cluster with etcdctl', (e
     expect(leaders.size).toBe(1);
     expect((await cluster.etcdctl(['endpoint', 'health'])).code).toBe(0);
   }, 60_000);
+
+  it('reports equal KV hashes on every member', async () => {
+    await cluster.etcdctl(['put', 'hashed', 'value']);
+    // A linearizable read on each member first, so each has applied the write.
+    for (const member of cluster.members)
+      await cluster.etcdctl(['get', 'hashed'], `127.0.0.1:${member.clientPort}`);
+    const result = await cluster.etcdctl(['endpoint', 'hashkv', '-w', 'json']);
+    const hashes = JSON.parse(result.stdout).map(
+      (each: { HashKV: { hash: number } }) => each.HashKV.hash,
+    );
+    expect(hashes).toHaveLength(3);
+    expect(new Set(hashes).size).toBe(1);
+  }, 60_000);
+
+  it.runIf(engine === 'raft')(
+    'moves leadership with move-leader',
+    async () => {
+      const leader = (await cluster.leader()) as string;
+      const target = cluster.members.find((member) => member.name !== leader) as ProcessMember;
+      const members = (await cluster.etcdctl(['member', 'list'])).stdout;
+      const targetId = (
+        new RegExp(`^([0-9a-f]+), started, ${target.name},`, 'm').exec(members) as RegExpExecArray
+      )[1] as string;
+      const moved = await cluster.etcdctl(
+        ['move-leader', targetId],
+        `127.0.0.1:${cluster.member(leader).clientPort}`,
+      );
+      expect(moved.stdout).toMatch(
+        new RegExp(`^Leadership transferred from [0-9a-f]+ to ${targetId}\n$`),
+      );
+      expect(await cluster.leader()).toBe(target.name);
+    },
+    60_000,
+  );
 
   it("refuses bad requests with etcd's errors", async () => {
     const missing = await cluster.etcdctl(['put', 'no-such-key', '--ignore-value']);

@@ -29,3 +29,23 @@ export interface TourStepResult {
   /** Expectations of the step that did not hold; a correct tour has none. */
   readonly problems: readonly string[];
 }
+
+/** What every protocol's scenario format has in common. */
+export interface TourScenario {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly steps: readonly unknown[];
+}
+
+/** A tour of `scenario`, played by the runs that `start` makes. */
+export function tourOf(protocol: string, scenario: TourScenario, start: () => TourRun): Tour {
+  return {
+    name: scenario.name,
+    protocol,
+    title: scenario.title,
+    description: scenario.description,
+    stepCount: scenario.steps.length,
+    start,
+  };
+}

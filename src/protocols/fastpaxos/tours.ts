@@ -1,5 +1,5 @@
 import type { NodeId } from '../../core/ids.js';
-import type { Tour, TourStepResult } from '../../core/tour.js';
+import { type Tour, type TourStepResult, tourOf } from '../../core/tour.js';
 import type { PaxosValue } from '../paxos/messages.js';
 import { valueKey } from '../paxos/messages.js';
 import { type FastPaxosNetwork, fastPaxosNetwork } from './harness.js';
@@ -199,16 +199,7 @@ export class FastPaxosScenarioRun {
   }
 }
 
-function tourOf(scenario: FastPaxosScenario): Tour {
-  return {
-    name: scenario.name,
-    protocol: 'fastpaxos',
-    title: scenario.title,
-    description: scenario.description,
-    stepCount: scenario.steps.length,
-    start: () => new FastPaxosScenarioRun(scenario),
-  };
-}
-
 /** Seed 002's 3-vs-2 collision, with the right and the wrong fast quorum, as guided tours. */
-export const FAST_PAXOS_TOURS: readonly Tour[] = FAST_PAXOS_SCENARIOS.map(tourOf);
+export const FAST_PAXOS_TOURS: readonly Tour[] = FAST_PAXOS_SCENARIOS.map((scenario) =>
+  tourOf('fastpaxos', scenario, () => new FastPaxosScenarioRun(scenario)),
+);

@@ -1,5 +1,5 @@
 import type { NodeId } from '../../core/ids.js';
-import type { Tour, TourStepResult } from '../../core/tour.js';
+import { type Tour, type TourStepResult, tourOf } from '../../core/tour.js';
 import type { MessageFilter } from '../paxos/harness.js';
 import { type MultiPaxosTestCluster, multiPaxosCluster } from './harness.js';
 
@@ -182,16 +182,7 @@ export class MultiPaxosScenarioRun {
   }
 }
 
-function tourOf(scenario: MultiPaxosScenario): Tour {
-  return {
-    name: scenario.name,
-    protocol: 'multipaxos',
-    title: scenario.title,
-    description: scenario.description,
-    stepCount: scenario.steps.length,
-    start: () => new MultiPaxosScenarioRun(scenario),
-  };
-}
-
 /** The leader change of seeds 002/004, safe and with phase 1 skipped, as guided tours. */
-export const MULTIPAXOS_TOURS: readonly Tour[] = MULTIPAXOS_SCENARIOS.map(tourOf);
+export const MULTIPAXOS_TOURS: readonly Tour[] = MULTIPAXOS_SCENARIOS.map((scenario) =>
+  tourOf('multipaxos', scenario, () => new MultiPaxosScenarioRun(scenario)),
+);

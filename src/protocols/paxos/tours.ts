@@ -1,4 +1,4 @@
-import type { Tour, TourStepResult } from '../../core/tour.js';
+import { type Tour, type TourRun, type TourStepResult, tourOf } from '../../core/tour.js';
 import { valueKey } from './messages.js';
 import { ScenarioRun } from './scenario-runner.js';
 import type { Scenario, ScenarioStep } from './scenarios.js';
@@ -29,40 +29,32 @@ export function describePaxosStep(step: ScenarioStep, name: (id: number) => stri
   }
 }
 
-function tourOf(scenario: Scenario): Tour {
+function startRun(scenario: Scenario): TourRun {
+  const run = new ScenarioRun(scenario);
   return {
-    name: scenario.name,
-    protocol: 'paxos',
-    title: scenario.title,
-    description: scenario.description,
-    stepCount: scenario.steps.length,
-    start() {
-      const run = new ScenarioRun(scenario);
+    get done() {
+      return run.done;
+    },
+    next(): TourStepResult {
+      const result = run.next();
+      const title = describePaxosStep(result.step, (id) => run.name(id));
+      if (!run.done)
+        return { index: result.index, title, lines: result.lines, problems: result.problems };
+      // The scenario's expected outcome is part of its last step.
+      const learned = [...run.learned().entries()].map(
+        ([id, value]) => `${run.name(id)}: ${value === undefined ? 'nothing' : valueKey(value)}`,
+      );
       return {
-        get done() {
-          return run.done;
-        },
-        next(): TourStepResult {
-          const result = run.next();
-          const title = describePaxosStep(result.step, (id) => run.name(id));
-          if (!run.done)
-            return { index: result.index, title, lines: result.lines, problems: result.problems };
-          // The scenario's expected outcome is part of its last step.
-          const learned = [...run.learned().entries()].map(
-            ([id, value]) =>
-              `${run.name(id)}: ${value === undefined ? 'nothing' : valueKey(value)}`,
-          );
-          return {
-            index: result.index,
-            title,
-            lines: [...result.lines, `learned — ${learned.join(', ')}`],
-            problems: [...result.problems, ...run.checkOutcome()],
-          };
-        },
+        index: result.index,
+        title,
+        lines: [...result.lines, `learned — ${learned.join(', ')}`],
+        problems: [...result.problems, ...run.checkOutcome()],
       };
     },
   };
 }
 
 /** The seeds' Paxos walk-throughs (proposers A and B, the three-server election, livelock) as tours. */
-export const PAXOS_TOURS: readonly Tour[] = PAXOS_SCENARIOS.map(tourOf);
+export const PAXOS_TOURS: readonly Tour[] = PAXOS_SCENARIOS.map((scenario) =>
+  tourOf('paxos', scenario, () => startRun(scenario)),
+);

@@ -1,4 +1,4 @@
-import type { Tour } from '../../core/tour.js';
+import { type Tour, type TourRun, tourOf } from '../../core/tour.js';
 import { ScenarioRun } from './scenario-runner.js';
 import type { Scenario, ScenarioStep } from './scenario-types.js';
 import { REPLICATION_SCENARIOS } from './scenarios.js';
@@ -12,27 +12,20 @@ export function describeReplicationStep(step: ScenarioStep): string {
   return text.length > 0 ? `${action} ${text}` : action;
 }
 
-function tourOf(scenario: Scenario): Tour {
+function startRun(scenario: Scenario): TourRun {
+  const run = new ScenarioRun(scenario);
   return {
-    name: scenario.name,
-    protocol: 'replication',
-    title: scenario.title,
-    description: scenario.description,
-    stepCount: scenario.steps.length,
-    start() {
-      const run = new ScenarioRun(scenario);
-      return {
-        get done() {
-          return run.done;
-        },
-        next() {
-          const result = run.next();
-          return { ...result, title: describeReplicationStep(result.step) };
-        },
-      };
+    get done() {
+      return run.done;
+    },
+    next() {
+      const result = run.next();
+      return { ...result, title: describeReplicationStep(result.step) };
     },
   };
 }
 
 /** The seed's replication anomalies as guided tours. */
-export const REPLICATION_TOURS: readonly Tour[] = REPLICATION_SCENARIOS.map(tourOf);
+export const REPLICATION_TOURS: readonly Tour[] = REPLICATION_SCENARIOS.map((scenario) =>
+  tourOf('replication', scenario, () => startRun(scenario)),
+);

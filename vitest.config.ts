@@ -6,5 +6,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default', './scripts/summary-reporter.ts'],
+    setupFiles: ['./scripts/vitest-setup.ts'],
   },
 });

@@ -7,8 +7,10 @@ import type { ServerOp, ServerResult } from './etcd-application.js';
 import { EtcdApplication } from './etcd-application.js';
 import { clusterService } from './grpc/cluster-service.js';
 import type { EtcdContext } from './grpc/context.js';
+import { electionService } from './grpc/election-service.js';
 import { kvService } from './grpc/kv-service.js';
 import { leaseService } from './grpc/lease-service.js';
+import { lockService } from './grpc/lock-service.js';
 import { ETCD_API_VERSION, maintenanceService } from './grpc/maintenance-service.js';
 import { serviceDefinition } from './grpc/proto.js';
 import { watchService } from './grpc/watch-service.js';
@@ -97,6 +99,8 @@ export class EtcdServer {
     grpc.addService(serviceDefinition('Lease'), leaseService(context));
     grpc.addService(serviceDefinition('Cluster'), clusterService(context));
     grpc.addService(serviceDefinition('Maintenance'), maintenanceService(context));
+    grpc.addService(serviceDefinition('Lock'), lockService(context));
+    grpc.addService(serviceDefinition('Election'), electionService(context));
     let port: number;
     let http: HttpServer | undefined;
     try {

@@ -91,6 +91,44 @@ describe.runIf(runnable).each(engines)('a 3-process %s cluster with etcdctl', (e
     }
   }, 60_000);
 
+  it('hands a lock to the next waiter when its holder exits (etcdctl lock)', async () => {
+    const first = cluster.spawnEtcdctl(['lock', 'mylock']);
+    const second = cluster.spawnEtcdctl(['lock', 'mylock']);
+    try {
+      const printed = (lock: { output: () => string }) => lock.output().endsWith('\n\n');
+      await waitUntil(() => printed(first) || printed(second), 15_000);
+      // Whichever got there first holds it; the other waits while it does.
+      const [holder, waiter] = printed(first) ? [first, second] : [second, first];
+      // etcdctl lock prints the key it holds, then its (empty) value.
+      expect(holder.output()).toMatch(/^mylock\/[0-9a-f]+\n\n$/);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(waiter.output()).toBe('');
+      holder.kill('SIGINT'); // etcdctl releases the lock (revokes its session lease) on SIGINT
+      await waitUntil(() => printed(waiter), 15_000);
+      expect(waiter.output()).toMatch(/^mylock\/[0-9a-f]+\n\n$/);
+      expect(waiter.output()).not.toBe(holder.output());
+    } finally {
+      first.kill();
+      second.kill();
+    }
+  }, 60_000);
+
+  it('elects a leader and observes it (etcdctl elect)', async () => {
+    const candidate = cluster.spawnEtcdctl(['elect', 'myelection', 'p1']);
+    let observer: ReturnType<ProcessCluster['spawnEtcdctl']> | undefined;
+    try {
+      await waitUntil(() => candidate.output().includes('\n'), 15_000);
+      expect(candidate.output()).toMatch(/^myelection\/[0-9a-f]+\np1\n$/);
+      observer = cluster.spawnEtcdctl(['elect', '-l', 'myelection']);
+      const watched = observer;
+      await waitUntil(() => watched.output().split('\n').length > 2, 15_000);
+      expect(watched.output()).toBe(candidate.output());
+    } finally {
+      candidate.kill('SIGINT');
+      observer?.kill();
+    }
+  }, 60_000);
+
   it('grants a lease, attaches a key, keeps it alive, and revokes it', async () => {
     const granted = await cluster.etcdctl(['lease', 'grant', '60']);
     const match = /^lease ([0-9a-f]+) granted with TTL\(60s\)\n$/.exec(granted.stdout);

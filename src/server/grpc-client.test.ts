@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client, ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
+import type { Client, ClientDuplexStream, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { Metadata, credentials, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNodeFlags } from './config.js';
@@ -45,6 +45,8 @@ describe('the etcd v3 API through a plain gRPC client', () => {
   let watch: Client;
   let lease: Client;
   let maintenance: Client;
+  let lock: Client;
+  let election: Client;
   let metricsPort: number;
 
   beforeAll(async () => {
@@ -72,11 +74,13 @@ describe('the etcd v3 API through a plain gRPC client', () => {
     watch = new services.Watch(address, credentials.createInsecure());
     lease = new services.Lease(address, credentials.createInsecure());
     maintenance = new services.Maintenance(address, credentials.createInsecure());
+    lock = new services.Lock(address, credentials.createInsecure());
+    election = new services.Election(address, credentials.createInsecure());
     await waitUntil(() => server.runtime.leader() !== undefined, 10_000);
   }, 30_000);
 
   afterAll(async () => {
-    for (const client of [kv, watch, lease, maintenance]) client?.close();
+    for (const client of [kv, watch, lease, maintenance, lock, election]) client?.close();
     await server?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 30_000);
@@ -235,6 +239,75 @@ describe('the etcd v3 API through a plain gRPC client', () => {
     await waitUntil(() => responses.length >= 2, 5000);
     expect(responses.map((response) => Number(response.TTL))).toEqual([30, 0]);
     stream.end();
+  });
+
+  it('locks and unlocks with the v3lock service, and refuses an unknown lease', async () => {
+    const unknown = await failure(call(lock, 'Lock', { name: bytes('l'), lease: 42 }));
+    expect(unknown.code).toBe(status.NOT_FOUND);
+    expect(unknown.details).toBe('etcdserver: requested lease not found');
+    const a = await call(lease, 'LeaseGrant', { TTL: 30 });
+    const b = await call(lease, 'LeaseGrant', { TTL: 30 });
+    const held = await call(lock, 'Lock', { name: bytes('l'), lease: a.ID });
+    const keyA = `l/${BigInt(a.ID as string).toString(16)}`;
+    expect((held.key as Buffer).toString()).toBe(keyA);
+    expect(Number((held.header as Message).revision)).toBeGreaterThan(0);
+    let second: Message | undefined;
+    const waiting = call(lock, 'Lock', { name: bytes('l'), lease: b.ID }).then((response) => {
+      second = response;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(second).toBeUndefined();
+    const unlocked = await call(lock, 'Unlock', { key: held.key });
+    expect(Number((unlocked.header as Message).revision)).toBeGreaterThan(0);
+    await waiting;
+    expect((second?.key as Buffer).toString()).toBe(`l/${BigInt(b.ID as string).toString(16)}`);
+    await call(lock, 'Unlock', { key: second?.key });
+  });
+
+  it('campaigns, proclaims, observes and resigns with the v3election service', async () => {
+    const noLeader = await failure(call(election, 'Leader', { name: bytes('e') }));
+    expect(noLeader.details).toBe('election: no leader');
+    const missing = await failure(call(election, 'Resign', {}));
+    expect(missing.details).toBe('"leader" field must be provided');
+    const a = await call(lease, 'LeaseGrant', { TTL: 30 });
+    const b = await call(lease, 'LeaseGrant', { TTL: 30 });
+    const won = await call(election, 'Campaign', {
+      name: bytes('e'),
+      lease: a.ID,
+      value: bytes('p1'),
+    });
+    const leaderA = won.leader as Message;
+    expect((leaderA.key as Buffer).toString()).toBe(`e/${BigInt(a.ID as string).toString(16)}`);
+    const observed: string[] = [];
+    const stream = (
+      election as unknown as { Observe: (request: Message) => ClientReadableStream<Message> }
+    ).Observe({ name: bytes('e') });
+    stream.on('data', (response: Message) =>
+      observed.push(((response.kv as Message).value as Buffer).toString()),
+    );
+    stream.on('error', () => {}); // CANCELLED when the test cancels it
+    await waitUntil(() => observed.length >= 1, 5000);
+    await call(election, 'Proclaim', { leader: leaderA, value: bytes('p1b') });
+    let second: Message | undefined;
+    const waiting = call(election, 'Campaign', {
+      name: bytes('e'),
+      lease: b.ID,
+      value: bytes('p2'),
+    }).then((response) => {
+      second = response;
+    });
+    await waitUntil(() => observed.length >= 2, 5000);
+    expect(second).toBeUndefined();
+    const leader = await call(election, 'Leader', { name: bytes('e') });
+    expect(((leader.kv as Message).value as Buffer).toString()).toBe('p1b');
+    await call(election, 'Resign', { leader: leaderA });
+    await waiting;
+    await waitUntil(() => observed.length >= 3, 5000);
+    expect(observed).toEqual(['p1', 'p1b', 'p2']);
+    const stale = await failure(call(election, 'Proclaim', { leader: leaderA, value: bytes('x') }));
+    expect(stale.details).toBe('election: not leader');
+    stream.cancel();
+    await call(election, 'Resign', { leader: second?.leader });
   });
 
   it('serves /health, /version and Prometheus /metrics over HTTP', async () => {

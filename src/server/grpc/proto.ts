@@ -39,14 +39,23 @@ export interface EtcdServices {
   readonly Lease: ServiceClientConstructor;
   readonly Cluster: ServiceClientConstructor;
   readonly Maintenance: ServiceClientConstructor;
+  /** `v3lockpb.Lock` */
+  readonly Lock: ServiceClientConstructor;
+  /** `v3electionpb.Election` */
+  readonly Election: ServiceClientConstructor;
 }
 
 let loaded: EtcdServices | undefined;
 
-/** etcd's `etcdserverpb` services, loaded once. Clients (tests, bench) use the same constructors. */
+/** etcd's `etcdserverpb`, `v3lockpb` and `v3electionpb` services, loaded once. Clients (tests, bench) use the same constructors. */
 export function etcdServices(): EtcdServices {
   if (loaded !== undefined) return loaded;
-  const definition = loadSync('etcdserverpb/rpc.proto', {
+  const files = [
+    'etcdserverpb/rpc.proto',
+    'v3lockpb/v3lock.proto',
+    'v3electionpb/v3election.proto',
+  ];
+  const definition = loadSync(files, {
     ...PROTO_LOADER_OPTIONS,
     includeDirs: [protoDirectory()],
   });
@@ -59,6 +68,8 @@ export function etcdServices(): EtcdServices {
     Lease: service('Lease'),
     Cluster: service('Cluster'),
     Maintenance: service('Maintenance'),
+    Lock: (root.v3lockpb as GrpcObject).Lock as ServiceClientConstructor,
+    Election: (root.v3electionpb as GrpcObject).Election as ServiceClientConstructor,
   };
   return loaded;
 }

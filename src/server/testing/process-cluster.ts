@@ -159,15 +159,18 @@ export class ProcessCluster {
     return etcdctl(['--endpoints', endpoints, '--command-timeout=8s', ...args], input);
   }
 
-  /** A long-running etcdctl (watch): its output so far, and a way to stop it. */
-  spawnEtcdctl(args: readonly string[]): { output: () => string; kill: () => void } {
+  /** A long-running etcdctl (watch, lock, elect): its output so far, and a way to stop it. */
+  spawnEtcdctl(args: readonly string[]): {
+    output: () => string;
+    kill: (signal?: NodeJS.Signals) => void;
+  } {
     const child = spawn('etcdctl', ['--endpoints', this.endpoints, ...args], {
       env: { ...process.env, ETCDCTL_API: '3' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    return { output: () => output, kill: () => void child.kill('SIGKILL') };
+    return { output: () => output, kill: (signal = 'SIGKILL') => void child.kill(signal) };
   }
 
   /** The leader's name, from `endpoint status` of the given members; undefined if none agrees. */

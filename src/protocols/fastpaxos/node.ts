@@ -10,7 +10,7 @@ import {
 } from '../../core/ballot.js';
 import { NODE_ID_MAX, type NodeId } from '../../core/ids.js';
 import type { NodeContext, NodeInspection, ProtocolNode, Ready } from '../../core/protocol.js';
-import { emptyReady } from '../../core/protocol.js';
+import { emptyReady, isReadyEmpty } from '../../core/protocol.js';
 import { ThresholdQuorum, majority } from '../../core/quorum.js';
 import { Acceptor } from '../paxos/acceptor.js';
 import { Learner } from '../paxos/learner.js';
@@ -157,8 +157,7 @@ export class FastPaxosNode implements ProtocolNode<FastPaxosMessage, PaxosRecord
   }
 
   hasReady(): boolean {
-    const b = this.batch;
-    return b.persist.length + b.messages.length + b.notes.length > 0;
+    return !isReadyEmpty(this.batch);
   }
 
   ready(): Ready<FastPaxosMessage, PaxosRecord> {

@@ -1,6 +1,7 @@
 import { assert } from '../../core/assert.js';
 import { SynodError } from '../../core/errors.js';
 import type { NodeId } from '../../core/ids.js';
+import { isReadyEmpty } from '../../core/protocol.js';
 import type {
   Envelope,
   NodeContext,
@@ -159,13 +160,7 @@ export class FixedLeaderEngine implements ReplicatedLog<
 
   hasReady(): boolean {
     const out = this.out;
-    return (
-      out.persist.length > 0 ||
-      out.messages.length > 0 ||
-      out.notes.length > 0 ||
-      out.committed.length > 0 ||
-      out.readStates.length > 0
-    );
+    return !isReadyEmpty(out) || out.committed.length > 0 || out.readStates.length > 0;
   }
 
   ready(): LogReady<KvCommand, FixedLeaderMessage, FixedLeaderRecord> {

@@ -10,6 +10,7 @@ import {
   nextBallot,
 } from '../../core/ballot.js';
 import { NODE_ID_MAX, type NodeId } from '../../core/ids.js';
+import { isReadyEmpty } from '../../core/protocol.js';
 import type { NodeContext, NodeInspection } from '../../core/protocol.js';
 import { type ThresholdQuorum, majorityQuorum } from '../../core/quorum.js';
 import type { Rng } from '../../core/rng.js';
@@ -172,9 +173,8 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   }
 
   hasReady(): boolean {
-    const b = this.batch;
     return (
-      b.persist.length + b.messages.length + b.notes.length > 0 ||
+      !isReadyEmpty(this.batch) ||
       this.log.hasPending() ||
       this.reads.hasReady(this.log.emittedSlot)
     );

@@ -22,7 +22,7 @@ import type {
   ProtocolNode,
   Ready,
 } from '../../core/protocol.js';
-import { emptyReady } from '../../core/protocol.js';
+import { emptyReady, isReadyEmpty } from '../../core/protocol.js';
 import { ThresholdQuorum } from '../../core/quorum.js';
 import type { Rng } from '../../core/rng.js';
 
@@ -189,7 +189,7 @@ export class LeaseNode implements ProtocolNode<LeaseMessage, LeaseRecord> {
   }
 
   hasReady(): boolean {
-    return this.batch.messages.length + this.batch.notes.length > 0;
+    return !isReadyEmpty(this.batch);
   }
 
   ready(): Ready<LeaseMessage, LeaseRecord> {

@@ -3,7 +3,7 @@ import { type Ballot, ZERO_BALLOT, formatBallot, maxBallot } from '../../core/ba
 import { US_PER_MS } from '../../core/clock.js';
 import { type NodeId, isNodeId } from '../../core/ids.js';
 import type { NodeContext, NodeInspection, ProtocolNode, Ready } from '../../core/protocol.js';
-import { emptyReady } from '../../core/protocol.js';
+import { emptyReady, isReadyEmpty } from '../../core/protocol.js';
 import { ThresholdQuorum } from '../../core/quorum.js';
 import { SynodError } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
@@ -155,8 +155,7 @@ export class PaxosNode implements ProtocolNode<PaxosMessage, PaxosRecord>, Paxos
   }
 
   hasReady(): boolean {
-    const b = this.batch;
-    return b.persist.length + b.messages.length + b.notes.length + b.responses.length > 0;
+    return !isReadyEmpty(this.batch);
   }
 
   ready(): Ready<PaxosMessage, PaxosRecord> {

@@ -10,7 +10,7 @@ import type {
   ProtocolNode,
   Ready,
 } from '../../core/protocol.js';
-import { emptyReady } from '../../core/protocol.js';
+import { emptyReady, isReadyEmpty } from '../../core/protocol.js';
 import { ThresholdQuorum } from '../../core/quorum.js';
 import type { Rng } from '../../core/rng.js';
 import { SynodError } from '../../core/errors.js';
@@ -158,8 +158,7 @@ export class VersionedStoreNode implements ProtocolNode<PaxosMessage, PaxosRecor
   }
 
   hasReady(): boolean {
-    const b = this.batch;
-    return b.persist.length + b.messages.length + b.notes.length + b.responses.length > 0;
+    return !isReadyEmpty(this.batch);
   }
 
   ready(): Ready<PaxosMessage, PaxosRecord> {

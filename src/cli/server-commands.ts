@@ -111,6 +111,8 @@ async function runNode(io: CliIo, options: NodeCommandOptions): Promise<void> {
         });
         process.exit(1);
       },
+      // etcd exits non-zero too: a supervisor must not restart a removed member into the cluster.
+      onRemoved: () => process.exit(1),
     });
   } catch (error) {
     if (error instanceof SynodError) throw error;

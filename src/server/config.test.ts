@@ -63,6 +63,17 @@ describe('synod node flags', () => {
     expect(config.dataDir).toBe('n2.synod');
     expect(config.engine).toBe('raft');
     expect(config.tickMs).toBe(10);
+    expect(config.initialClusterState).toBe('new');
+  });
+
+  it('takes --initial-cluster-state existing for a member joining a running cluster', () => {
+    const config = parseNodeFlags({
+      name: 'n2',
+      listenPeerUrls: 'http://127.0.0.1:22380',
+      initialCluster: THREE,
+      initialClusterState: 'existing',
+    });
+    expect(config.initialClusterState).toBe('existing');
   });
 
   it('refuses every bad flag with a message naming it', () => {
@@ -78,7 +89,6 @@ describe('synod node flags', () => {
     expect(
       refusal({ initialCluster: 'a=http://127.0.0.1:2380,b=http://127.0.0.1:2380', name: 'a' }),
     ).toContain('share the peer URL');
-    expect(refusal({ initialClusterState: 'existing' })).toContain('not supported yet');
     expect(refusal({ initialClusterState: 'old' })).toContain('--initial-cluster-state');
     expect(refusal({ tickMs: '0' })).toContain('--tick-ms');
     expect(refusal({ tickMs: '1.5' })).toContain('--tick-ms');

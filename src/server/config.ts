@@ -27,6 +27,8 @@ export interface NodeConfig {
   readonly members: readonly MemberConfig[];
   readonly self: MemberConfig;
   readonly clusterToken: string;
+  /** `new`: bootstrap a cluster of `members`; `existing`: join the running cluster they form. */
+  readonly initialClusterState: 'new' | 'existing';
   readonly clusterId: bigint;
   readonly engine: string;
   readonly tickMs: number;
@@ -122,12 +124,7 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
   if (!NAME_PATTERN.test(name))
     throw bad(`--name "${name}" must be 1-63 letters, digits, "_", "." or "-"`);
   const state = flags.initialClusterState ?? 'new';
-  if (state === 'existing')
-    throw bad(
-      '--initial-cluster-state existing (joining a running cluster) is not supported yet; ' +
-        'start every member with "new" (a restarted member resumes from its data directory)',
-    );
-  if (state !== 'new')
+  if (state !== 'new' && state !== 'existing')
     throw bad(`--initial-cluster-state must be "new" or "existing", got "${state}"`);
   const listenClient = parseUrlList(
     '--listen-client-urls',
@@ -178,6 +175,7 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
     members,
     self,
     clusterToken: token,
+    initialClusterState: state,
     clusterId: clusterIdOf(members.map((member) => member.memberId)),
     engine,
     tickMs: integerFlag('--tick-ms', flags.tickMs, 10, 1, 1000),

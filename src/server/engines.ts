@@ -24,6 +24,24 @@ export interface ServerEngine<C> {
   readonly snapshotEveryEntries: number;
   /** Hands leadership to `to`; false when this engine cannot (not the leader, no such member). */
   transferLeadership(to: NodeId): boolean;
+  /** Membership changes, for engines that can make them; undefined when the engine cannot. */
+  readonly membership: EngineMembership | undefined;
+}
+
+/** Voters and learners by node id. */
+export interface EngineConfig {
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+}
+
+/** What the server needs of an engine to change its membership (Raft's conf changes). */
+export interface EngineMembership {
+  /** The configuration in force; `settled` is false while a change is uncommitted or joint. */
+  config(): EngineConfig & { readonly settled: boolean };
+  /** Proposes a new configuration; an error text when it cannot now (not the leader, a change in flight). */
+  propose(target: EngineConfig): string | undefined;
+  /** At the leader: the highest log index known stored on `nodeId`; undefined elsewhere. */
+  matchOf(nodeId: NodeId): number | undefined;
 }
 
 export interface EngineFactory {
@@ -31,6 +49,8 @@ export interface EngineFactory {
   readonly description: string;
   /** The engine's options for a server (the simulator's defaults suit small, fast runs). */
   readonly serverOptions: Readonly<Record<string, unknown>>;
+  /** Whether members can be added, removed and promoted (the engine has `membership`). */
+  readonly canChangeMembership: boolean;
   create<C>(context: NodeContext<unknown>): ServerEngine<C>;
 }
 
@@ -49,6 +69,7 @@ const raftEngine: EngineFactory = {
     // could otherwise exceed the transport's frame limit and be dropped on every retry.
     maxBytesPerMessage: 4 * 1024 * 1024,
   },
+  canChangeMembership: true,
   create<C>(context: NodeContext<unknown>): ServerEngine<C> {
     const options = parseRaftOptions(context.options);
     const raft = new RaftNode<C>(context as NodeContext<RaftRecord<C>>);
@@ -58,6 +79,20 @@ const raftEngine: EngineFactory = {
       committedIndex: () => raft.log.committed,
       snapshotEveryEntries: options.snapshotEveryEntries,
       transferLeadership: (to) => raft.transferLeadership(to),
+      membership: {
+        config: () => {
+          const config = raft.tracker.config;
+          return {
+            voters: config.voters,
+            learners: config.learners,
+            settled:
+              config.outgoing.length === 0 && raft.log.lastConfigIndex() <= raft.log.committed,
+          };
+        },
+        propose: (target) => raft.proposeConfigChange(target),
+        matchOf: (nodeId) =>
+          raft.role === 'leader' ? raft.tracker.progress.get(nodeId)?.match : undefined,
+      },
     };
   },
 };
@@ -71,6 +106,7 @@ const multiPaxosEngine: EngineFactory = {
   name: 'multipaxos',
   description: 'Multi-Paxos with leader leases, batching and pipelining (reads through the log)',
   serverOptions: { snapshotEveryEntries: SNAPSHOT_EVERY_ENTRIES },
+  canChangeMembership: false,
   create<C>(context: NodeContext<unknown>): ServerEngine<C> {
     const options = parseMultiPaxosOptions(context.options);
     const engine = new MultiPaxosEngine<C>(context as NodeContext<MultiPaxosRecord<C>>);
@@ -81,6 +117,8 @@ const multiPaxosEngine: EngineFactory = {
       committedIndex: () => undefined,
       snapshotEveryEntries: options.snapshotEveryEntries,
       transferLeadership: () => false,
+      // Its acceptor set is fixed at start (no reconfiguration protocol in this engine).
+      membership: undefined,
     };
   },
 };

@@ -1,36 +1,66 @@
 import { assert } from '../core/assert.js';
-import type { NodeId } from '../core/ids.js';
 import type { ReplicatedApplication } from '../core/replicated-state-machine.js';
 import { MvccStore } from '../storage/mvcc/index.js';
 import type { MvccCommand, MvccError, MvccEvent, MvccSnapshot } from '../storage/mvcc/index.js';
 import { LeaseClock } from './lease-clock.js';
-
-/** A member's client-facing attributes, published through the log as etcd's members do. */
-export interface MemberAttributes {
-  readonly nodeId: NodeId;
-  readonly name: string;
-  readonly clientUrls: readonly string[];
-}
+import type {
+  MembershipOp,
+  MembershipRefusal,
+  MembershipState,
+  MemberRecord,
+} from './membership.js';
+import { applyMembershipOp, assertMembershipState, isMembershipOp } from './membership.js';
 
 /**
  * What the server puts in the log: an MVCC command, a lease renewal (so every replica's lease
- * clock hears of it, and any member can answer TimeToLive), or a member publishing its client URLs.
+ * clock hears of it, and any member can answer TimeToLive), or a membership op (a member added,
+ * removed, updated or promoted, or publishing its name and client URLs when it starts).
  */
 export type ServerOp =
   | MvccCommand
   | { readonly type: 'leaseRenew'; readonly request: { readonly id: number } }
-  | { readonly type: 'publish'; readonly request: MemberAttributes };
+  | MembershipOp;
+
+/** A membership op's response: the member it changed and the members after it. */
+export interface MembershipResponse {
+  readonly member: MemberRecord | undefined;
+  readonly members: readonly MemberRecord[];
+}
 
 /** A command's outcome. `response` is the MVCC response for MVCC commands (see `CommandResponse`). */
 export type ServerResult =
   | { readonly ok: true; readonly response: unknown; readonly revision: number }
   | { readonly ok: false; readonly error: MvccError };
 
-/** The replicated state: the MVCC store and the published member attributes. */
+/** The replicated state: the MVCC store and the membership. */
 interface ServerSnapshot {
   readonly mvcc: MvccSnapshot;
-  readonly members: readonly MemberAttributes[];
+  readonly membership: MembershipState;
 }
+
+/** etcd's errors for a refused membership change (v3rpc's togRPCError of membership's errors). */
+const MEMBERSHIP_ERRORS: Record<MembershipRefusal, MvccError> = {
+  'member-exists': { code: 'FailedPrecondition', message: 'etcdserver: member ID already exist' },
+  'peer-url-exists': {
+    code: 'FailedPrecondition',
+    message: 'etcdserver: Peer URLs already exists',
+  },
+  'member-not-found': { code: 'NotFound', message: 'etcdserver: member not found' },
+  // etcd answers a removed id with "member not found" too.
+  'member-removed': { code: 'NotFound', message: 'etcdserver: member not found' },
+  'not-learner': {
+    code: 'FailedPrecondition',
+    message: 'etcdserver: can only promote a learner member',
+  },
+  'too-many-learners': {
+    code: 'FailedPrecondition',
+    message: 'etcdserver: too many learner members in cluster',
+  },
+  'node-ids-exhausted': {
+    code: 'ResourceExhausted',
+    message: 'synod: every engine node id (0-65535) has been used; no more members can be added',
+  },
+};
 
 /** Changes produced by applying entries, for the watch hub to publish once they are durable. */
 export interface AppliedChanges {
@@ -50,10 +80,14 @@ export interface AppliedChanges {
 export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerResult> {
   readonly store = new MvccStore();
   readonly leaseClock: LeaseClock;
-  private readonly members = new Map<NodeId, MemberAttributes>();
+  private membershipState: MembershipState;
+  /** Bumped by every applied membership change, so the server notices one after a batch. */
+  private membershipChanges = 0;
   private changes: AppliedChanges;
 
-  constructor(nowMs: () => number = Date.now) {
+  /** `membership`: the cluster's initial members, the state before any entry or snapshot. */
+  constructor(membership: MembershipState, nowMs: () => number = Date.now) {
+    this.membershipState = membership;
     this.leaseClock = new LeaseClock(nowMs);
     this.changes = { events: [], revision: this.store.currentRevision, restored: false };
   }
@@ -75,12 +109,8 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
           revision: this.store.currentRevision,
         };
       }
-      case 'publish': {
-        this.members.set(op.request.nodeId, op.request);
-        return { ok: true, response: {}, revision: this.store.currentRevision };
-      }
       default:
-        return this.applyMvcc(op);
+        return isMembershipOp(op) ? this.applyMembership(op) : this.applyMvcc(op);
     }
   }
 
@@ -93,25 +123,30 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
   }
 
   snapshot(): ServerSnapshot {
-    return { mvcc: this.store.snapshot(), members: [...this.members.values()] };
+    return { mvcc: this.store.snapshot(), membership: this.membershipState };
   }
 
   restore(data: unknown): void {
     assert(typeof data === 'object' && data !== null, 'a server snapshot is an object');
     const snapshot = data as ServerSnapshot;
-    assert(Array.isArray(snapshot.members), 'a server snapshot lists members');
+    assertMembershipState(snapshot.membership);
     this.store.restore(snapshot.mvcc);
-    this.members.clear();
-    for (const member of snapshot.members) this.members.set(member.nodeId, member);
+    this.membershipState = snapshot.membership;
+    this.membershipChanges++;
     this.leaseClock.resetAll(this.store.leases());
     this.changes.restored = true;
     this.changes.revision = this.store.currentRevision;
     this.changes.events.length = 0;
   }
 
-  /** The member attributes published so far, by node id. */
-  publishedMembers(): ReadonlyMap<NodeId, MemberAttributes> {
-    return this.members;
+  /** The membership as applied here. */
+  membership(): MembershipState {
+    return this.membershipState;
+  }
+
+  /** A count that changes whenever the applied membership does. */
+  membershipVersion(): number {
+    return this.membershipChanges;
   }
 
   /** Hands over the changes applied since the last call. */
@@ -136,6 +171,18 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
       response: result.response.response,
       revision: this.store.currentRevision,
     };
+  }
+
+  private applyMembership(op: MembershipOp): ServerResult {
+    const outcome = applyMembershipOp(this.membershipState, op);
+    if (!outcome.ok) return this.fail(MEMBERSHIP_ERRORS[outcome.refusal]);
+    this.membershipState = outcome.state;
+    this.membershipChanges++;
+    const response: MembershipResponse = {
+      member: outcome.member,
+      members: outcome.state.members,
+    };
+    return { ok: true, response, revision: this.store.currentRevision };
   }
 
   private fail(error: MvccError): ServerResult {

@@ -1,5 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { NodeId } from '../core/ids.js';
+import type { PeerAddress } from '../transport/peer-link.js';
 import type { NodeConfig } from './config.js';
 import { transportClusterId } from './config.js';
 import { findEngine } from './engines.js';
@@ -15,16 +17,24 @@ import { ETCD_API_VERSION, maintenanceService } from './grpc/maintenance-service
 import { serviceDefinition } from './grpc/proto.js';
 import { watchService } from './grpc/watch-service.js';
 import { startHttpEndpoints } from './http-endpoints.js';
+import { MEMBERS_QUERY, membersAnswer } from './join.js';
+import { learnerCheck, needsLeaderCheck } from './grpc/cluster-service.js';
 import { LeaseExpirer } from './lease-expirer.js';
 import type { ServerLogger } from './logger.js';
+import { resolveIdentity, withIdentity } from './member-startup.js';
+import { bootstrapMembership, isNodeRemoved, memberOfNode } from './membership.js';
+import { MembershipKeeper } from './membership-keeper.js';
 import { NodeRuntime } from './node.js';
 import { RequestError } from './request-error.js';
+import { parseHttpUrl } from './urls.js';
 import { WatchHub } from './watch-hub.js';
 
 export interface EtcdServerOptions {
   readonly logger: ServerLogger;
   /** The process must exit: the store failed (restart recovers from disk). */
   readonly onFatal: (error: unknown) => void;
+  /** This member was removed from the cluster and has stopped serving: the process should exit. */
+  readonly onRemoved?: () => void;
   readonly progressNotifyIntervalMs?: number;
   readonly leaseCheckIntervalMs?: number;
 }
@@ -47,39 +57,72 @@ export class EtcdServer {
     readonly app: EtcdApplication,
     private readonly grpc: Server,
     private readonly expirer: LeaseExpirer,
+    private readonly keeper: MembershipKeeper,
     private readonly http: HttpServer | undefined,
     private readonly logger: ServerLogger,
     /** The client port actually bound (differs from the config's when it asked for port 0). */
     readonly clientPort: number,
   ) {}
 
-  static async start(config: NodeConfig, options: EtcdServerOptions): Promise<EtcdServer> {
+  static async start(flags: NodeConfig, options: EtcdServerOptions): Promise<EtcdServer> {
     const logger = options.logger;
-    const engine = findEngine(config.engine);
-    const app = new EtcdApplication();
+    const engine = findEngine(flags.engine);
+    const { identity, members: joinedMembers } = await resolveIdentity(flags, engine, logger);
+    const config = withIdentity(flags, identity);
+    const self = config.self.nodeId;
+    const app = new EtcdApplication(bootstrapMembership(identity.bootstrap));
     const hub = new WatchHub(app.store);
-    const runtime = await NodeRuntime.start<ServerOp, ServerResult>({
-      nodeId: config.self.nodeId,
-      members: config.members.map((member) => member.nodeId),
-      peers: new Map(
-        config.members
-          .filter((member) => member.nodeId !== config.self.nodeId)
-          .map((member) => [member.nodeId, member.peerAddress]),
-      ),
+    // Until the log is applied, dial the members we know of: the initial ones, or those the
+    // cluster listed when we joined (the leader may be a member added after the bootstrap).
+    const peers = new Map<NodeId, PeerAddress>();
+    for (const member of joinedMembers ?? app.membership().members)
+      if (member.nodeId !== self && member.peerUrls.length > 0)
+        peers.set(member.nodeId, parseHttpUrl('peer URL', member.peerUrls[0] as string));
+    // The keeper needs the runtime, and the runtime's transport reports to the keeper.
+    const late: { keeper?: MembershipKeeper } = {};
+    const runtime: NodeRuntime<ServerOp, ServerResult> = await NodeRuntime.start<
+      ServerOp,
+      ServerResult
+    >({
+      nodeId: self,
+      // A joining member starts with no configuration and learns it from the log or a snapshot.
+      members: identity.joined ? [] : identity.bootstrap.map((member) => member.nodeId),
+      peers,
       listenPeer: config.listenPeer,
       clusterId: transportClusterId(config),
       dataDir: config.dataDir,
       engine,
-      engineOptions: engine.serverOptions,
+      engineOptions: identity.joined
+        ? { ...engine.serverOptions, join: true }
+        : engine.serverOptions,
       application: app,
       tickMs: config.tickMs,
       logger,
-      nameOf: (nodeId) =>
-        config.members.find((member) => member.nodeId === nodeId)?.name ?? String(nodeId),
+      nameOf: (nodeId) => {
+        const name = memberOfNode(app.membership(), nodeId)?.name;
+        return name === undefined || name === '' ? String(nodeId) : name;
+      },
       onFatal: options.onFatal,
       afterReady: () => {
         const changes = app.takeChanges();
         return () => hub.publish(changes);
+      },
+      leaderCheck: {
+        needs: needsLeaderCheck,
+        check: (op): ServerResult | undefined => learnerCheck(runtime, app, op),
+      },
+      transportHooks: {
+        admit: (nodeId) =>
+          isNodeRemoved(app.membership(), nodeId)
+            ? { code: 'removed', reason: `node ${nodeId} was removed from the cluster` }
+            : undefined,
+        onRefused: (peer, code, reason) => {
+          if (code === 'removed') late.keeper?.removedByPeer(peer, reason);
+        },
+        onQuery: (query) =>
+          query.type === MEMBERS_QUERY.type
+            ? membersAnswer(identity, app.membership())
+            : { error: `unknown query ${String(query.type)}` },
       },
     });
     const context: EtcdContext = {
@@ -127,7 +170,17 @@ export class EtcdServer {
       config.requestTimeoutMs,
     );
     expirer.start();
-    const server = new EtcdServer(config, runtime, app, grpc, expirer, http, logger, port);
+    const keeper = new MembershipKeeper(
+      runtime,
+      app,
+      self,
+      config.self.memberId.toString(16),
+      logger.child({ component: 'membership' }),
+      () => void server.stop().then(() => options.onRemoved?.()),
+    );
+    late.keeper = keeper;
+    const server = new EtcdServer(config, runtime, app, grpc, expirer, keeper, http, logger, port);
+    keeper.start();
     server.publishSelf();
     return server;
   }
@@ -152,7 +205,11 @@ export class EtcdServer {
           this.config.requestTimeoutMs,
         )
         .then(
-          () => this.logger.info('published member attributes to the cluster'),
+          (result) => {
+            if (result.ok) this.logger.info('published member attributes to the cluster');
+            // Not in the membership this member has applied yet (it is joining): try again.
+            else this.publishTimer = setTimeout(attempt, 200);
+          },
           (error: unknown) => {
             if (error instanceof RequestError && error.kind === 'stopping') return;
             this.publishTimer = setTimeout(attempt, 200);
@@ -168,6 +225,7 @@ export class EtcdServer {
     this.stopped = true;
     if (this.publishTimer !== undefined) clearTimeout(this.publishTimer);
     this.expirer.stop();
+    this.keeper.stop();
     this.http?.closeAllConnections();
     this.http?.close();
     await new Promise<void>((resolve) => {

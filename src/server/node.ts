@@ -14,8 +14,9 @@ import type { FsCounters } from '../storage/instrumented-fs.js';
 import { instrumentFs } from '../storage/instrumented-fs.js';
 import { nodeStorageFs } from '../storage/storage-fs.js';
 import type { PeerAddress } from '../transport/peer-link.js';
+import type { PeerTransportOptions } from '../transport/peer-transport.js';
 import { PeerTransport } from '../transport/peer-transport.js';
-import type { EngineFactory, ServerEngine } from './engines.js';
+import type { EngineConfig, EngineFactory, ServerEngine } from './engines.js';
 import {
   type ForwardReply,
   isForwardMessage,
@@ -50,6 +51,21 @@ export interface NodeRuntimeOptions<Op, Res> {
    * watch events only when the writes that made them can no longer be lost.
    */
   readonly afterReady?: () => (() => void) | undefined;
+  /**
+   * Ops that must be checked at the leader before they are proposed (etcd's MemberPromote, which
+   * needs the leader's view of the learner's log): `needs` picks them, `check` runs at the leader
+   * and returns a result to answer with instead of proposing, or undefined to go ahead. A member
+   * that is not the leader forwards such a request to the leader's runtime.
+   */
+  readonly leaderCheck?: {
+    readonly needs: (op: Op) => boolean;
+    readonly check: (op: Op) => Res | undefined;
+  };
+  /** Membership hooks for the peer transport: refuse removed nodes, hear of our own removal, answer joiners. */
+  readonly transportHooks?: Pick<
+    PeerTransportOptions<ProtocolMessage>,
+    'admit' | 'onRefused' | 'onQuery'
+  >;
 }
 
 interface PendingRequest<Res> {
@@ -147,6 +163,7 @@ export class NodeRuntime<Op, Res> {
       onMessage: (from, message) => this.onPeerMessage(from, message),
       logger: quietTransportLogger(options.logger.child({ component: 'transport' })),
       limits: { frameBytesMax: SERVER_FRAME_BYTES_MAX, queueBytesMax: 2 * SERVER_FRAME_BYTES_MAX },
+      ...options.transportHooks,
     });
   }
 
@@ -196,6 +213,12 @@ export class NodeRuntime<Op, Res> {
     if (this.stopped || this.failed)
       return Promise.reject(new RequestError('stopping', 'the node is shutting down'));
     const id = this.nextRequestId++;
+    const leaderCheck = this.options.leaderCheck;
+    const checked = leaderCheck !== undefined && leaderCheck.needs(op);
+    if (checked && this.leader() === this.nodeId) {
+      const refusal = leaderCheck.check(op);
+      if (refusal !== undefined) return Promise.resolve(refusal);
+    }
     return new Promise<Res>((resolve, reject) => {
       const request: PendingRequest<Res> = {
         op,
@@ -209,6 +232,18 @@ export class NodeRuntime<Op, Res> {
       };
       request.timer = setTimeout(() => this.expire(id), timeoutMs);
       this.pending.set(id, request);
+      const leader = this.leader();
+      if (checked && leader !== this.nodeId) {
+        // Not checked here: only the leader may propose it, after its check.
+        if (leader !== undefined && forwardable) this.forward(id, request, leader);
+        else {
+          this.settle(id);
+          reject(
+            new RequestError(leader === undefined ? 'no-leader' : 'timeout', 'not the leader'),
+          );
+        }
+        return;
+      }
       this.machine.request({ id, op });
       this.scheduleDrain();
     });
@@ -234,6 +269,38 @@ export class NodeRuntime<Op, Res> {
     const accepted = this.engine.transferLeadership(to);
     this.scheduleDrain();
     return accepted;
+  }
+
+  /** Dials `nodeId` at `address` (a member added or moved). */
+  setPeer(nodeId: NodeId, address: PeerAddress): void {
+    if (!this.stopped) this.transport.setPeer(nodeId, address);
+  }
+
+  /** Stops talking to `nodeId` (a member removed). */
+  removePeer(nodeId: NodeId): void {
+    this.transport.removePeer(nodeId);
+  }
+
+  /** The peers the transport dials. */
+  peerIds(): NodeId[] {
+    return this.transport.peerIds();
+  }
+
+  /** Since when the link to `nodeId` has been up (etcd's ActiveSince); undefined while down. */
+  activeSince(nodeId: NodeId): number | undefined {
+    return this.transport.activeSince(nodeId);
+  }
+
+  /**
+   * Asks the engine for a new configuration; an error text when it cannot now (no membership
+   * changes in this engine, not the leader, a change in flight).
+   */
+  proposeEngineConfig(target: EngineConfig): string | undefined {
+    const membership = this.engine.membership;
+    if (membership === undefined) return 'the engine cannot change its membership';
+    const refusal = membership.propose(target);
+    this.scheduleDrain();
+    return refusal;
   }
 
   /** Stops the clock and the transport, fails what is pending and closes the store. */
@@ -359,14 +426,7 @@ export class NodeRuntime<Op, Res> {
     }
     if (leaderHint !== undefined && leaderHint !== this.nodeId && request.forwardable) {
       // The engine names a leader but does not forward: hand the request to its runtime.
-      request.sawLeader = true;
-      const timeoutMs = Math.max(1, request.deadlineMs - Date.now());
-      this.transport.send(leaderHint, {
-        type: 'synod-forward',
-        forwardId: id,
-        op: request.op,
-        timeoutMs,
-      } as ProtocolMessage);
+      this.forward(id, request, leaderHint);
       return;
     }
     if (Date.now() + NO_LEADER_RETRY_MS >= request.deadlineMs) return; // the timer will fire
@@ -376,6 +436,18 @@ export class NodeRuntime<Op, Res> {
       this.machine.request({ id, op: request.op as Op });
       this.scheduleDrain();
     }, NO_LEADER_RETRY_MS);
+  }
+
+  /** Hands a request to the leader's runtime; its answer settles it (`onForwardMessage`). */
+  private forward(id: number, request: PendingRequest<Res>, leader: NodeId): void {
+    request.sawLeader = true;
+    const timeoutMs = Math.max(1, request.deadlineMs - Date.now());
+    this.transport.send(leader, {
+      type: 'synod-forward',
+      forwardId: id,
+      op: request.op,
+      timeoutMs,
+    } as ProtocolMessage);
   }
 
   /** A peer's forwarded request (we are, or were, the leader), or the answer to one of ours. */

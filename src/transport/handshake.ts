@@ -28,6 +28,8 @@ export interface Welcome {
 export interface Refusal {
   readonly synod: 'refused';
   readonly reason: string;
+  /** Set when the refusal is final for the dialer (e.g. `removed`: it left the cluster). */
+  readonly code?: string;
   readonly clusterId: string;
   readonly nodeId: NodeId;
 }
@@ -81,4 +83,26 @@ export function checkAnswer(
     return `expected node ${expectedNodeId} at this address, found node ${String(value.nodeId)}`;
   }
   return undefined;
+}
+
+/**
+ * A one-shot question instead of a hello (etcd's GET /members on the peer port): a node that is
+ * joining a running cluster does not know the cluster id yet, so it asks a member for the
+ * membership. The acceptor answers one frame and closes.
+ */
+export interface Query {
+  readonly synod: 'query';
+  readonly protocolVersion: number;
+  readonly query: Record<string, unknown>;
+}
+
+export interface QueryAnswer {
+  readonly synod: 'answer';
+  readonly answer: Record<string, unknown>;
+}
+
+/** Why an acceptor refuses a node it knows (e.g. removed from the cluster); undefined admits it. */
+export interface Admission {
+  readonly code: string;
+  readonly reason: string;
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { NodeId } from '../core/ids.js';
 import { decodeJsonObject, encodeJsonFrame, FrameDecoder, FrameError } from './frame-codec.js';
-import type { LocalIdentity, Refusal, Welcome } from './handshake.js';
+import type { Admission, LocalIdentity, QueryAnswer, Refusal, Welcome } from './handshake.js';
 import { checkHello, PROTOCOL_VERSION } from './handshake.js';
 import type { TransportLimits, TransportStats } from './transport-limits.js';
 import type { TransportLogger } from './transport-logger.js';
@@ -14,6 +14,10 @@ export interface InboundContext {
   /** Called once the hello is accepted. */
   readonly onEstablished: (connection: InboundConnection) => void;
   readonly onMessage: (from: NodeId, message: Record<string, unknown>) => void;
+  /** Refuses a node this cluster knows must not connect (one removed from the membership). */
+  readonly admit?: (nodeId: NodeId) => Admission | undefined;
+  /** Answers a `query` first frame; without it queries are refused. */
+  readonly onQuery?: (query: Record<string, unknown>) => Record<string, unknown>;
 }
 
 /** How long a refused dialer gets to read the refusal before the socket is destroyed. */
@@ -75,19 +79,15 @@ export class InboundConnection {
 
   private onHello(hello: Record<string, unknown>): void {
     const { local, limits } = this.context;
+    if (hello.synod === 'query' && hello.protocolVersion === PROTOCOL_VERSION) {
+      this.onQuery(hello);
+      return;
+    }
     const problem = checkHello(hello, local);
-    if (problem !== undefined) {
-      this.context.stats.handshakesRefused++;
-      this.context.logger.error(`refused connection from ${this.remote()}: ${problem}`, {
-        localClusterId: local.clusterId,
-        remoteClusterId: hello.clusterId,
-        remoteNodeId: hello.nodeId,
-      });
-      const refusal: Refusal = { synod: 'refused', reason: problem, ...local };
-      this.socket.end(encodeJsonFrame(refusal, limits.frameBytesMax));
-      this.socket.pause(); // read nothing more from a refused peer
-      setTimeout(() => this.socket.destroy(), REFUSAL_LINGER_MS).unref();
-      clearTimeout(this.handshakeTimer);
+    const admission =
+      problem === undefined ? this.context.admit?.(hello.nodeId as NodeId) : undefined;
+    if (problem !== undefined || admission !== undefined) {
+      this.refuse(hello, problem ?? (admission as Admission).reason, admission?.code);
       return;
     }
     clearTimeout(this.handshakeTimer);
@@ -96,6 +96,39 @@ export class InboundConnection {
     this.socket.write(encodeJsonFrame(welcome, limits.frameBytesMax));
     this.context.logger.info(`accepted connection from node ${this.peerId} (${this.remote()})`);
     this.context.onEstablished(this);
+  }
+
+  private onQuery(frame: Record<string, unknown>): void {
+    clearTimeout(this.handshakeTimer);
+    const query = frame.query;
+    const answer: Record<string, unknown> =
+      this.context.onQuery === undefined || typeof query !== 'object' || query === null
+        ? { error: 'this node answers no queries' }
+        : this.context.onQuery(query as Record<string, unknown>);
+    const reply: QueryAnswer = { synod: 'answer', answer };
+    this.socket.end(encodeJsonFrame(reply, this.context.limits.frameBytesMax));
+    this.socket.pause();
+    setTimeout(() => this.socket.destroy(), REFUSAL_LINGER_MS).unref();
+  }
+
+  private refuse(hello: Record<string, unknown>, problem: string, code: string | undefined): void {
+    const { local, limits } = this.context;
+    this.context.stats.handshakesRefused++;
+    this.context.logger.error(`refused connection from ${this.remote()}: ${problem}`, {
+      localClusterId: local.clusterId,
+      remoteClusterId: hello.clusterId,
+      remoteNodeId: hello.nodeId,
+    });
+    const refusal: Refusal = {
+      synod: 'refused',
+      reason: problem,
+      ...(code === undefined ? {} : { code }),
+      ...local,
+    };
+    this.socket.end(encodeJsonFrame(refusal, limits.frameBytesMax));
+    this.socket.pause(); // read nothing more from a refused peer
+    setTimeout(() => this.socket.destroy(), REFUSAL_LINGER_MS).unref();
+    clearTimeout(this.handshakeTimer);
   }
 
   private deliver(from: NodeId, message: Record<string, unknown>): void {

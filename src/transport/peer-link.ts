@@ -24,6 +24,8 @@ export interface LinkContext {
   readonly stats: TransportStats;
   readonly logger: TransportLogger;
   readonly random: () => number;
+  /** A peer refused this node with a code (e.g. `removed`): the dialer's owner decides what next. */
+  readonly onRefused?: (peer: NodeId, code: string, reason: string) => void;
 }
 
 /**
@@ -50,6 +52,8 @@ export class PeerLink {
   private outageReported = false;
   /** The last socket error, for the "connection lost" line. */
   private lastError: string | undefined;
+  /** When the current connection was established (ms since the epoch); undefined when down. */
+  private connectedAtMs: number | undefined;
 
   constructor(
     readonly peerId: NodeId,
@@ -61,6 +65,11 @@ export class PeerLink {
 
   get linkState(): LinkState {
     return this.state;
+  }
+
+  /** Since when the link has been up (etcd's ActiveSince); undefined while it is down. */
+  get activeSince(): number | undefined {
+    return this.state === 'connected' ? this.connectedAtMs : undefined;
   }
 
   /** Queues a message; false when it was dropped (queue full, peer down, or too large). */
@@ -166,10 +175,13 @@ export class PeerLink {
       });
       this.outageReported = true; // already reported, loudly
       socket.destroy();
+      if (answer.synod === 'refused' && typeof answer.code === 'string')
+        this.context.onRefused?.(this.peerId, answer.code, String(answer.reason));
       return;
     }
     clearTimeout(this.timer);
     this.state = 'connected';
+    this.connectedAtMs = Date.now();
     this.failedAttempts = 0;
     this.outageReported = false;
     this.context.stats.connectionsEstablished++;

@@ -2,6 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { assert } from '../core/assert.js';
 import type { NodeId } from '../core/ids.js';
 import { assertNodeId } from '../core/ids.js';
+import type { Admission } from './handshake.js';
 import { InboundConnection } from './inbound-connection.js';
 import type { LinkState, PeerAddress } from './peer-link.js';
 import { PeerLink } from './peer-link.js';
@@ -23,6 +24,12 @@ export interface PeerTransportOptions<M extends object> {
   readonly limits?: Partial<TransportLimits>;
   /** The jitter source for reconnect backoff; Math.random unless a test pins it. */
   readonly random?: () => number;
+  /** Refuses a node that must not connect (removed from the membership); undefined admits it. */
+  readonly admit?: (nodeId: NodeId) => Admission | undefined;
+  /** A peer refused this node with a code (`removed`: this node is no longer a member). */
+  readonly onRefused?: (peer: NodeId, code: string, reason: string) => void;
+  /** Answers a joining node's query (see handshake.ts); without it queries are refused. */
+  readonly onQuery?: (query: Record<string, unknown>) => Record<string, unknown>;
 }
 
 /**
@@ -98,6 +105,7 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
       stats: this.statsCounters,
       logger: this.logger,
       random: this.options.random ?? Math.random,
+      ...(this.options.onRefused === undefined ? {} : { onRefused: this.options.onRefused }),
     };
     this.links.set(nodeId, new PeerLink(nodeId, address, context));
   }
@@ -105,6 +113,16 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
   removePeer(nodeId: NodeId): void {
     this.links.get(nodeId)?.close();
     this.links.delete(nodeId);
+  }
+
+  /** Since when the link to `nodeId` has been up (ms since the epoch); undefined while down. */
+  activeSince(nodeId: NodeId): number | undefined {
+    return this.links.get(nodeId)?.activeSince;
+  }
+
+  /** The peers this transport dials. */
+  peerIds(): NodeId[] {
+    return [...this.links.keys()];
   }
 
   /** The state of the outgoing link to each peer. */
@@ -140,6 +158,8 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
       logger: this.logger,
       onEstablished: (established) => this.onEstablished(established),
       onMessage: (from, message) => this.options.onMessage(from, message as M),
+      ...(this.options.admit === undefined ? {} : { admit: this.options.admit }),
+      ...(this.options.onQuery === undefined ? {} : { onQuery: this.options.onQuery }),
     });
     this.inbound.add(connection);
     socket.on('close', () => this.inbound.delete(connection));

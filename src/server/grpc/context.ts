@@ -6,6 +6,7 @@ import type { EtcdApplication, ServerOp, ServerResult } from '../etcd-applicatio
 import type { ServerLogger } from '../logger.js';
 import type { NodeRuntime } from '../node.js';
 import { RequestError } from '../request-error.js';
+import { memberOfNode } from '../membership.js';
 import type { WatchHub } from '../watch-hub.js';
 import type { ProtoObject } from './convert.js';
 import type { GrpcFailure } from './etcd-errors.js';
@@ -34,8 +35,21 @@ export function headerOf(context: EtcdContext, revision: number): ProtoObject {
 
 export function memberIdOfNode(context: EtcdContext, nodeId: NodeId | undefined): string {
   if (nodeId === undefined) return '0';
-  const member = context.config.members.find((candidate) => candidate.nodeId === nodeId);
-  return member === undefined ? '0' : member.memberId.toString();
+  const member = memberOfNode(context.app.membership(), nodeId);
+  return member === undefined ? '0' : member.memberId;
+}
+
+/** Whether this member is a learner in the membership it has applied. */
+export function isLearnerMember(context: EtcdContext): boolean {
+  return memberOfNode(context.app.membership(), context.config.self.nodeId)?.isLearner === true;
+}
+
+/**
+ * etcd's isRPCSupportedForLearner: a learner serves Status and serializable ranges only; anything
+ * else (writes, linearizable reads, streams) would need it to be a voting member.
+ */
+export function learnerMayServe(method: string, request: ProtoObject): boolean {
+  return method === 'Status' || (method === 'Range' && request.serializable === true);
 }
 
 /** Proposes `op` and returns its result, turning etcd-level failures into ApiErrors. */
@@ -83,6 +97,10 @@ export function unary(
       callback(toServiceError(EtcdErrors.noLeader));
       return;
     }
+    if (isLearnerMember(context) && !learnerMayServe(method, call.request)) {
+      callback(toServiceError(EtcdErrors.notSupportedForLearner));
+      return;
+    }
     if (payloadBytes(call.request, REQUEST_BYTES_MAX) > REQUEST_BYTES_MAX) {
       callback(toServiceError(EtcdErrors.requestTooLarge));
       return;
@@ -109,6 +127,16 @@ export function payloadBytes(value: unknown, limit: number): number {
     else if (typeof item === 'object' && item !== null) stack.push(...Object.values(item));
   }
   return total;
+}
+
+/** etcd refuses every stream but Snapshot at a learner; true when `call` was refused so. */
+export function refusedAtLearner(
+  context: EtcdContext,
+  call: { emit: (event: 'error', error: Partial<ServiceError>) => boolean },
+): boolean {
+  if (!isLearnerMember(context)) return false;
+  call.emit('error', toServiceError(EtcdErrors.notSupportedForLearner));
+  return true;
 }
 
 export function requiresLeader(metadata: Metadata): boolean {

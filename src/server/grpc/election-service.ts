@@ -3,7 +3,14 @@ import { status } from '@grpc/grpc-js';
 import type { KeyValue } from '../../storage/mvcc/index.js';
 import { prefixEnd } from '../../storage/mvcc/index.js';
 import type { EtcdContext } from './context.js';
-import { failureOf, headerOf, requiresLeader, toServiceError, unary } from './context.js';
+import {
+  failureOf,
+  headerOf,
+  refusedAtLearner,
+  requiresLeader,
+  toServiceError,
+  unary,
+} from './context.js';
 import { type ProtoObject, bytesField, fromKeyValue, intField, leaseIdField } from './convert.js';
 import { ApiError, EtcdErrors, type GrpcFailure } from './etcd-errors.js';
 import {
@@ -117,7 +124,9 @@ export function electionService(context: EtcdContext): UntypedServiceImplementat
       if (kv === undefined) throw new ApiError(ElectionErrors.noLeader);
       return { header: header(revision), kv: fromKeyValue(kv) };
     }),
-    Observe: (call: ServerWritableStream<ProtoObject, ProtoObject>) => observe(context, call),
+    Observe: (call: ServerWritableStream<ProtoObject, ProtoObject>) => {
+      if (!refusedAtLearner(context, call)) observe(context, call);
+    },
     Resign: unary(context, 'Resign', async (message) => {
       const leader = leaderKeyField(message);
       const response = await deleteIfOwned(context, leader.key, leader.rev);

@@ -28,6 +28,10 @@ export const EtcdErrors = {
   leaseTtlTooLarge: { code: status.OUT_OF_RANGE, details: 'etcdserver: too large lease TTL' },
   memberNotFound: { code: status.NOT_FOUND, details: 'etcdserver: member not found' },
   notCapable: { code: status.UNAVAILABLE, details: 'etcdserver: not capable' },
+  notSupportedForLearner: {
+    code: status.UNAVAILABLE,
+    details: 'etcdserver: rpc not supported for learner',
+  },
 } as const satisfies Record<string, GrpcFailure>;
 
 const CODE_BY_NAME: Record<MvccError['code'], status> = {

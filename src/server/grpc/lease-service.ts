@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EtcdContext } from './context.js';
-import { failureOf, headerOf, propose, unary } from './context.js';
+import { failureOf, headerOf, propose, refusedAtLearner, unary } from './context.js';
 import { type ProtoObject, boolField, intField, leaseIdField } from './convert.js';
 import { ApiError, EtcdErrors } from './etcd-errors.js';
 
@@ -68,8 +68,9 @@ export function leaseService(context: EtcdContext): UntypedServiceImplementation
         leases: store.leases().map((lease) => ({ ID: lease.id })),
       };
     }),
-    LeaseKeepAlive: (call: ServerDuplexStream<ProtoObject, ProtoObject>) =>
-      keepAliveStream(context, call),
+    LeaseKeepAlive: (call: ServerDuplexStream<ProtoObject, ProtoObject>) => {
+      if (!refusedAtLearner(context, call)) keepAliveStream(context, call);
+    },
   };
 }
 

@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EtcdContext } from './context.js';
-import { headerOf, memberIdOfNode, unary } from './context.js';
+import { headerOf, isLearnerMember, memberIdOfNode, unary } from './context.js';
 import { type ProtoObject, intField } from './convert.js';
 import { ApiError, EtcdErrors, fromMvccError, notSupported } from './etcd-errors.js';
 
@@ -40,7 +40,7 @@ export function maintenanceService(context: EtcdContext): UntypedServiceImplemen
         raftAppliedIndex: runtime.machine.appliedIndex,
         errors: [],
         dbSizeInUse: size,
-        isLearner: false,
+        isLearner: isLearnerMember(context),
       };
     }),
     Alarm: unary(context, 'Alarm', async () => ({ header: headerOf(context, 0), alarms: [] })),
@@ -48,9 +48,9 @@ export function maintenanceService(context: EtcdContext): UntypedServiceImplemen
     Defragment: unary(context, 'Defragment', async () => ({ header: headerOf(context, 0) })),
     MoveLeader: unary(context, 'MoveLeader', async (message) => {
       if (runtime.leader() !== runtime.nodeId) throw new ApiError(EtcdErrors.notLeader);
-      const target = config.members.find(
-        (member) => member.memberId.toString() === String(message.targetID),
-      );
+      const target = context.app
+        .membership()
+        .members.find((member) => member.memberId === String(message.targetID));
       if (target === undefined || !runtime.transferLeadership(target.nodeId))
         throw new ApiError(EtcdErrors.badLeaderTransferee);
       await waitFor(() => runtime.leader() === target.nodeId, config.requestTimeoutMs);

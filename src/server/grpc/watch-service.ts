@@ -4,7 +4,7 @@ import type { MvccEvent } from '../../storage/mvcc/index.js';
 import type { WatchSubscription } from '../watch-hub.js';
 import { WATCHES_MAX } from '../watch-hub.js';
 import type { EtcdContext } from './context.js';
-import { headerOf } from './context.js';
+import { headerOf, refusedAtLearner } from './context.js';
 import { type ProtoObject, boolField, bytesField, fromEvent, intField } from './convert.js';
 
 /** Watches on one stream; etcd has no such limit, but every resource here is bounded. */
@@ -23,8 +23,9 @@ interface StreamWatch {
 /** etcd's Watch service: one bidirectional stream carries any number of watches. */
 export function watchService(context: EtcdContext): UntypedServiceImplementation {
   return {
-    Watch: (call: ServerDuplexStream<ProtoObject, ProtoObject>) =>
-      new WatchStream(context, call).start(),
+    Watch: (call: ServerDuplexStream<ProtoObject, ProtoObject>) => {
+      if (!refusedAtLearner(context, call)) new WatchStream(context, call).start();
+    },
   };
 }
 

@@ -18,6 +18,10 @@ export interface ProcessMember {
   readonly dataDir: string;
   process: ChildProcess | undefined;
   log: string;
+  /** For a member added to the running cluster: the ETCD_INITIAL_CLUSTER etcdctl printed. */
+  joinCluster?: string;
+  /** How the last process exited (code, or null when killed by a signal); undefined while running. */
+  exitCode?: number | null;
 }
 
 export interface EtcdctlResult {
@@ -82,6 +86,31 @@ export class ProcessCluster {
     return this.members.map((member) => `127.0.0.1:${member.clientPort}`).join(',');
   }
 
+  /** A new member with free ports, to be added with `etcdctl member add` and started with `join`. */
+  async newMember(name: string): Promise<ProcessMember> {
+    const member: ProcessMember = {
+      name,
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+      dataDir: join(this.root, name),
+      process: undefined,
+      log: '',
+    };
+    this.members.push(member);
+    return member;
+  }
+
+  /** Starts an added member with `--initial-cluster-state existing`. */
+  join(name: string, initialCluster: string): void {
+    this.member(name).joinCluster = initialCluster;
+    this.start(name);
+  }
+
+  /** The client endpoints of the named members. */
+  endpointsOf(names: readonly string[]): string {
+    return names.map((name) => `127.0.0.1:${this.member(name).clientPort}`).join(',');
+  }
+
   member(name: string): ProcessMember {
     const found = this.members.find((member) => member.name === name);
     if (found === undefined) throw new Error(`no member ${name}`);
@@ -94,10 +123,14 @@ export class ProcessCluster {
 
   start(name: string): void {
     const member = this.member(name);
-    const initialCluster = this.members
-      .map((each) => `${each.name}=http://127.0.0.1:${each.peerPort}`)
-      .join(',');
+    const initialCluster =
+      member.joinCluster ??
+      this.members
+        .filter((each) => each.joinCluster === undefined)
+        .map((each) => `${each.name}=http://127.0.0.1:${each.peerPort}`)
+        .join(',');
     member.log = '';
+    member.exitCode = undefined;
     const child = spawn(
       process.execPath,
       [
@@ -115,6 +148,8 @@ export class ProcessCluster {
         initialCluster,
         '--initial-cluster-token',
         'synod-test',
+        '--initial-cluster-state',
+        member.joinCluster === undefined ? 'new' : 'existing',
         '--engine',
         this.engine,
         // Twice the default tick: the test suite shares two cores with other test files, and a
@@ -126,6 +161,7 @@ export class ProcessCluster {
     );
     child.stdout?.on('data', (chunk: Buffer) => (member.log += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (member.log += chunk.toString()));
+    child.on('exit', (code) => (member.exitCode = code));
     member.process = child;
   }
 
@@ -139,6 +175,15 @@ export class ProcessCluster {
       child.once('exit', () => resolve());
       child.kill(signal);
     });
+  }
+
+  /** Waits for the member's process to exit on its own; its exit code (null: a signal). */
+  async exited(name: string, timeoutMs: number): Promise<number | null> {
+    const member = this.member(name);
+    await waitUntil(() => member.exitCode !== undefined, timeoutMs);
+    if (member.exitCode === undefined) throw new Error(`${name} did not exit:\n${member.log}`);
+    member.process = undefined;
+    return member.exitCode;
   }
 
   async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

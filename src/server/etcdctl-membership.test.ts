@@ -1,0 +1,256 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type EtcdctlResult,
+  ProcessCluster,
+  builtCliExists,
+  etcdctlExists,
+  waitUntil,
+} from './testing/process-cluster.js';
+
+/**
+ * Membership changes on real `synod node` processes, made with Debian's etcdctl 3.4 exactly as an
+ * operator would: `member add` then start the new process with the lines it printed, `member
+ * remove` (the removed process exits), learners and `member promote`, and etcd's refusals.
+ * One cluster goes through the steps in order.
+ */
+const runnable = builtCliExists() && etcdctlExists();
+if (!runnable)
+  console.warn(
+    'skipping the membership tests: they need `npm run build` and etcdctl (apt-get install etcd-client)',
+  );
+
+const REMOVED_LINE = 'the member has been permanently removed from the cluster';
+
+interface ListedMember {
+  ID: string;
+  name?: string;
+  peerURLs: string[];
+  clientURLs?: string[];
+  isLearner?: boolean;
+}
+
+/** etcd's health check wants peers connected for 5 s: retry while it says "unhealthy". */
+async function untilHealthy(run: () => Promise<EtcdctlResult>): Promise<EtcdctlResult> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const result = await run();
+    if (!result.stderr.includes('unhealthy cluster') || Date.now() > deadline) return result;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+describe.runIf(runnable)('membership changes with etcdctl', () => {
+  let cluster: ProcessCluster;
+  /** The members that should be running now. */
+  let live = ['n1', 'n2', 'n3'];
+
+  const ctl = (args: string[], names = live) => cluster.etcdctl(args, cluster.endpointsOf(names));
+
+  async function list(names = live): Promise<ListedMember[]> {
+    const result = await ctl(['member', 'list', '-w', 'json'], names);
+    expect(result.stderr).toBe('');
+    // etcdctl prints uint64 ids as JSON numbers, beyond 2^53: keep their digits.
+    const json = result.stdout.replace(/"ID":(\d+)/g, '"ID":"$1"');
+    return (JSON.parse(json) as { members: ListedMember[] }).members;
+  }
+
+  async function idOf(name: string): Promise<string> {
+    const peer = `http://127.0.0.1:${cluster.member(name).peerPort}`;
+    const member = (await list()).find((each) => each.peerURLs.includes(peer));
+    if (member === undefined) throw new Error(`${name} is not listed`);
+    return BigInt(member.ID).toString(16);
+  }
+
+  async function add(name: string, learner = false, retry = true): Promise<EtcdctlResult> {
+    const member = await cluster.newMember(name);
+    const args = ['member', 'add', name, `--peer-urls=http://127.0.0.1:${member.peerPort}`];
+    const run = () => ctl(learner ? [...args, '--learner'] : args);
+    return retry ? untilHealthy(run) : run();
+  }
+
+  beforeAll(async () => {
+    cluster = await ProcessCluster.create(3);
+    cluster.startAll();
+    await cluster.waitReady();
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.destroy();
+  }, 30_000);
+
+  it('adds a member that joins with the printed lines, catches up and serves', async () => {
+    await ctl(['put', 'before-n4', 'old']);
+    const added = await add('n4');
+    expect(added.stderr).toBe('');
+    expect(added.stdout).toMatch(/^Member +[0-9a-f]+ added to cluster [0-9a-f]+\n/);
+    expect(added.stdout).toContain('ETCD_NAME="n4"');
+    expect(added.stdout).toContain('ETCD_INITIAL_CLUSTER_STATE="existing"');
+    const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(added.stdout)?.[1] as string;
+    expect(initialCluster.split(',')).toHaveLength(4);
+    // Added, not started: no name, no client URLs (etcdctl prints "unstarted").
+    const table = (await ctl(['member', 'list'])).stdout;
+    expect(table).toContain(
+      `unstarted, , http://127.0.0.1:${cluster.member('n4').peerPort}, , false`,
+    );
+
+    cluster.join('n4', initialCluster);
+    live = ['n1', 'n2', 'n3', 'n4'];
+    await waitUntil(() => cluster.member('n4').log.includes('published member attributes'), 20_000);
+    const members = await list();
+    expect(members.map((member) => member.name).sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
+    // Every member lists the same members.
+    for (const name of live) expect(await list([name])).toEqual(members);
+
+    expect((await ctl(['put', 'via-n4', 'new'], ['n4'])).stdout).toBe('OK\n');
+    expect((await ctl(['get', 'via-n4'], ['n1'])).stdout).toBe('via-n4\nnew\n');
+    expect((await ctl(['get', 'before-n4'], ['n4'])).stdout).toBe('before-n4\nold\n');
+  }, 60_000);
+
+  it('removes a member: the removed process says so and exits, the others serve', async () => {
+    const removed = await untilHealthy(async () =>
+      ctl(['member', 'remove', await idOf('n2')], ['n1']),
+    );
+    expect(removed.stdout).toMatch(/^Member +[0-9a-f]+ removed from cluster [0-9a-f]+\n$/);
+    expect(await cluster.exited('n2', 15_000)).not.toBe(0);
+    expect(cluster.member('n2').log).toContain(REMOVED_LINE);
+    live = ['n1', 'n3', 'n4'];
+    expect((await list()).map((member) => member.name).sort()).toEqual(['n1', 'n3', 'n4']);
+    expect((await ctl(['put', 'after-n2', 'yes'])).stdout).toBe('OK\n');
+    expect((await ctl(['get', 'after-n2'], ['n3'])).stdout).toBe('after-n2\nyes\n');
+
+    // Started again, it finds its removal in its own log and stops, never rejoining.
+    cluster.start('n2');
+    expect(await cluster.exited('n2', 15_000)).not.toBe(0);
+    expect(cluster.member('n2').log).toContain(REMOVED_LINE);
+  }, 60_000);
+
+  it('adds a learner, which serves only serializable reads, and promotes it once in sync', async () => {
+    const added = await add('n5', true);
+    expect(added.stderr).toBe('');
+    const learnerId = await idOf('n5');
+    const tooMany = await add('n6', true);
+    expect(tooMany.stderr).toContain('Error: etcdserver: too many learner members in cluster');
+    cluster.members.pop();
+    // Never started, so nowhere near the leader's log.
+    const early = await ctl(['member', 'promote', learnerId], ['n3']);
+    expect(early.stderr).toContain(
+      'Error: etcdserver: can only promote a learner member which is in sync with leader',
+    );
+
+    const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(added.stdout)?.[1] as string;
+    cluster.join('n5', initialCluster);
+    await waitUntil(() => cluster.member('n5').log.includes('published member attributes'), 20_000);
+    expect((await list()).find((member) => member.name === 'n5')?.isLearner).toBe(true);
+    const put = await ctl(['put', 'at-learner', 'no'], ['n5']);
+    expect(put.stderr).toContain('Error: etcdserver: rpc not supported for learner');
+    expect((await ctl(['get', 'after-n2', '--consistency=s'], ['n5'])).stdout).toBe(
+      'after-n2\nyes\n',
+    );
+
+    // Sent to a follower or the leader alike: the runtime takes it to the leader.
+    let promoted: EtcdctlResult | undefined;
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      promoted = await ctl(['member', 'promote', learnerId]);
+      if (promoted.code === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(promoted?.stdout).toMatch(/^Member +[0-9a-f]+ promoted in cluster [0-9a-f]+\n$/);
+    live = ['n1', 'n3', 'n4', 'n5'];
+    expect((await list()).every((member) => member.isLearner !== true)).toBe(true);
+    expect((await ctl(['put', 'at-n5', 'voter'], ['n5'])).stdout).toBe('OK\n');
+
+    // The membership is in the replicated state: a restarted member lists the same.
+    const before = await list();
+    await cluster.stop('n3');
+    cluster.start('n3');
+    await cluster.waitReady(live);
+    expect(await list(['n3'])).toEqual(before);
+  }, 90_000);
+
+  it('removes the leader; another member takes over', async () => {
+    const leader = await cluster.waitReady(live);
+    const removed = await untilHealthy(async () =>
+      ctl(['member', 'remove', await idOf(leader)], [leader]),
+    );
+    expect(removed.stderr).toBe('');
+    expect(await cluster.exited(leader, 20_000)).not.toBe(0);
+    expect(cluster.member(leader).log).toContain(REMOVED_LINE);
+    live = live.filter((name) => name !== leader);
+    const next = await cluster.waitReady(live);
+    expect(next).not.toBe(leader);
+    expect((await ctl(['put', 'after-leader', 'ok'])).stdout).toBe('OK\n');
+    expect((await list()).length).toBe(3);
+  }, 60_000);
+
+  it("refuses bad changes with etcd's errors", async () => {
+    const taken = `http://127.0.0.1:${cluster.member(live[0] as string).peerPort}`;
+    // etcd checks the cluster's health before the request itself, so wait that out first.
+    const sameUrl = await untilHealthy(() => ctl(['member', 'add', 'x', `--peer-urls=${taken}`]));
+    expect(sameUrl.stderr).toContain('Error: etcdserver: Peer URLs already exists');
+    const unknown = await ctl(['member', 'remove', 'abcdef12345']);
+    expect(unknown.stderr).toContain('Error: etcdserver: member not found');
+    const voter = await ctl(['member', 'promote', await idOf(live[0] as string)]);
+    expect(voter.stderr).toContain('Error: etcdserver: can only promote a learner member');
+    const unix = await untilHealthy(() =>
+      ctl(['member', 'add', 'x', '--peer-urls=unix://127.0.0.1:1']),
+    );
+    expect(unix.stderr).toContain('Error: etcdserver: given member URLs are invalid');
+    const tls = await ctl(['member', 'add', 'x', '--peer-urls=https://127.0.0.1:1']);
+    expect(tls.stderr).toContain('TLS between members is not supported yet');
+
+    // A voter that never starts: a second one would find it unreachable.
+    expect((await add('n7')).stderr).toBe('');
+    expect((await add('n8', false, false)).stderr).toContain(
+      'Error: etcdserver: unhealthy cluster',
+    );
+    cluster.members.pop();
+    // Voters: two started and n7; removing one started leaves one started of two.
+    const [first, second] = live as [string, string];
+    const leader = await cluster.waitReady(live);
+    const victim = first === leader ? second : first;
+    const keeper = live.find((name) => name !== victim) as string;
+    const removed = await untilHealthy(async () =>
+      ctl(['member', 'remove', await idOf(victim)], [keeper]),
+    );
+    expect(removed.stderr).toBe('');
+    await cluster.exited(victim, 15_000);
+    live = live.filter((name) => name !== victim);
+    const last = await ctl(['member', 'remove', await idOf(live[0] as string)]);
+    expect(last.stderr).toContain(
+      'Error: etcdserver: re-configuration failed due to not enough started members',
+    );
+  }, 60_000);
+});
+
+describe.runIf(runnable)('membership changes on an engine that cannot make them', () => {
+  let cluster: ProcessCluster;
+
+  beforeAll(async () => {
+    cluster = await ProcessCluster.create(1, 'multipaxos');
+    cluster.startAll();
+    await cluster.waitReady();
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.destroy();
+  }, 30_000);
+
+  it('refuses member add and remove with an error naming the engine', async () => {
+    const added = await cluster.etcdctl(['member', 'add', 'n2', '--peer-urls=http://127.0.0.1:1']);
+    expect(added.stderr).toContain('code = FailedPrecondition');
+    expect(added.stderr).toContain('the multipaxos engine cannot change its membership');
+    const listed = await cluster.etcdctl(['member', 'list']);
+    expect(listed.stdout.trim().split('\n')).toHaveLength(1);
+  }, 30_000);
+
+  it('refuses to join a running cluster with --initial-cluster-state existing', async () => {
+    const joiner = await cluster.newMember('n2');
+    cluster.join(
+      'n2',
+      `n1=http://127.0.0.1:${cluster.member('n1').peerPort},n2=http://127.0.0.1:${joiner.peerPort}`,
+    );
+    expect(await cluster.exited('n2', 15_000)).toBe(2);
+    expect(joiner.log).toContain('the multipaxos engine cannot change its membership');
+  }, 30_000);
+});

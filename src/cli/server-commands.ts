@@ -60,7 +60,7 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .option('--initial-cluster <list>', 'every member as name=peerURL, comma-separated')
     .option(
       '--initial-cluster-state <state>',
-      '"new" (joining a running cluster is not supported yet)',
+      '"new" (bootstrap) or "existing" (join a running cluster after etcdctl member add)',
       'new',
     )
     .option(
@@ -74,6 +74,11 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       '--request-timeout-ms <ms>',
       'how long a request waits before "request timed out"',
       '3000',
+    )
+    .option(
+      '--snapshot-count <n>',
+      'applied entries between snapshots (the log is compacted behind each)',
+      '10000',
     )
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action((options: NodeCommandOptions) => runNode(io, options));

@@ -32,6 +32,8 @@ export interface NodeConfig {
   readonly clusterId: bigint;
   readonly engine: string;
   readonly tickMs: number;
+  /** etcd's --snapshot-count: applied entries between snapshots. */
+  readonly snapshotCount: number;
   /** How long a client request may wait for its answer before `etcdserver: request timed out`. */
   readonly requestTimeoutMs: number;
 }
@@ -50,6 +52,7 @@ export interface NodeFlags {
   readonly initialClusterToken?: string;
   readonly engine?: string;
   readonly tickMs?: string;
+  readonly snapshotCount?: string;
   readonly requestTimeoutMs?: string;
 }
 
@@ -179,6 +182,7 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
     clusterId: clusterIdOf(members.map((member) => member.memberId)),
     engine,
     tickMs: integerFlag('--tick-ms', flags.tickMs, 10, 1, 1000),
+    snapshotCount: integerFlag('--snapshot-count', flags.snapshotCount, 10_000, 1, 100_000_000),
     requestTimeoutMs: integerFlag(
       '--request-timeout-ms',
       flags.requestTimeoutMs,

@@ -92,9 +92,11 @@ export class EtcdServer {
       clusterId: transportClusterId(config),
       dataDir: config.dataDir,
       engine,
-      engineOptions: identity.joined
-        ? { ...engine.serverOptions, join: true }
-        : engine.serverOptions,
+      engineOptions: {
+        ...engine.serverOptions,
+        snapshotEveryEntries: config.snapshotCount,
+        ...(identity.joined ? { join: true } : {}),
+      },
       application: app,
       tickMs: config.tickMs,
       logger,
@@ -105,6 +107,9 @@ export class EtcdServer {
       onFatal: options.onFatal,
       afterReady: () => {
         const changes = app.takeChanges();
+        // From disk at a restart, or from the leader when this member was too far behind.
+        if (changes.restored)
+          logger.info('loaded a snapshot of the state', { revision: changes.revision });
         return () => hub.publish(changes);
       },
       leaderCheck: {

@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION } from './handshake.js';
 import type { PeerAddress } from './peer-link.js';
 import type { PeerTransportOptions } from './peer-transport.js';
 import { PeerTransport } from './peer-transport.js';
+import { queryPeer } from './peer-query.js';
 import type { TransportLogger } from './transport-logger.js';
 
 interface LogLine {
@@ -318,5 +319,63 @@ describe('PeerTransport', () => {
     await eventually(() => tcpHandles() === 0, 'all TCP handles closed');
     expect(timers()).toBeLessThanOrEqual(timersBefore);
     expect(a.transport.send(2, { type: 'late' })).toBe(false);
+  });
+});
+
+describe('membership hooks', () => {
+  it('refuses a node the owner says is removed, with a code the dialer is told', async () => {
+    const refusals: { peer: NodeId; code: string }[] = [];
+    let removed = false;
+    const a = await startNode(1, {
+      admit: (nodeId) =>
+        removed && nodeId === 2 ? { code: 'removed', reason: 'node 2 was removed' } : undefined,
+    });
+    const b = await startNode(2, { onRefused: (peer, code) => refusals.push({ peer, code }) });
+    b.transport.setPeer(1, a.address);
+    a.transport.setPeer(2, b.address);
+    await eventually(() => b.transport.send(1, { type: 'hi' }), 'b connected to a');
+    await eventually(() => a.received.length > 0, 'a heard b');
+    expect(b.transport.activeSince(1)).toBeLessThanOrEqual(Date.now());
+    // Removing b at a closes b's connection too; b redials and is refused for good reason.
+    removed = true;
+    a.transport.removePeer(2);
+    await eventually(() => refusals.length > 0, 'b refused');
+    expect(refusals[0]).toEqual({ peer: 1, code: 'removed' });
+    expect(a.transport.peerIds()).toEqual([]);
+  });
+
+  it('answers a query on the peer port with the owner answer, without a handshake', async () => {
+    const a = await startNode(1, {
+      onQuery: (query) => ({ echoed: query.type, clusterId: 'cluster-a' }),
+    });
+    const answer = await queryPeer(
+      a.address,
+      { type: 'members' },
+      {
+        timeoutMs: 2000,
+        frameBytesMax: 1024 * 1024,
+      },
+    );
+    expect(answer).toEqual({ echoed: 'members', clusterId: 'cluster-a' });
+    const silent = await startNode(3);
+    const refused = await queryPeer(
+      silent.address,
+      { type: 'members' },
+      {
+        timeoutMs: 2000,
+        frameBytesMax: 1024 * 1024,
+      },
+    );
+    expect(refused).toEqual({ error: 'this node answers no queries' });
+    await expect(
+      queryPeer(
+        { host: '127.0.0.1', port: 1 },
+        { type: 'members' },
+        {
+          timeoutMs: 2000,
+          frameBytesMax: 1024,
+        },
+      ),
+    ).rejects.toThrow('cannot reach 127.0.0.1:1');
   });
 });

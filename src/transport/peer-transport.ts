@@ -110,9 +110,14 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
     this.links.set(nodeId, new PeerLink(nodeId, address, context));
   }
 
+  /**
+   * Stops talking to `nodeId`, both ways: its connection to us is closed too, so that if it
+   * redials, `admit` decides again (a removed member then learns it was removed).
+   */
   removePeer(nodeId: NodeId): void {
     this.links.get(nodeId)?.close();
     this.links.delete(nodeId);
+    for (const connection of this.inbound) if (connection.nodeId === nodeId) connection.close();
   }
 
   /** Since when the link to `nodeId` has been up (ms since the epoch); undefined while down. */

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 export interface ProcessMember {
   readonly name: string;
   readonly clientPort: number;
-  readonly peerPort: number;
+  /** Changes when a test moves the member (`etcdctl member update`). */
+  peerPort: number;
   readonly dataDir: string;
   process: ChildProcess | undefined;
   log: string;
@@ -64,10 +65,17 @@ export class ProcessCluster {
   private constructor(
     readonly root: string,
     readonly engine: string,
+    /** More `synod node` flags for every member. */
+    readonly extraArgs: readonly string[],
   ) {}
 
-  static async create(size: number, engine = 'raft'): Promise<ProcessCluster> {
-    const cluster = new ProcessCluster(mkdtempSync(join(tmpdir(), 'synod-cluster-')), engine);
+  static async create(
+    size: number,
+    engine = 'raft',
+    extraArgs: readonly string[] = [],
+  ): Promise<ProcessCluster> {
+    const root = mkdtempSync(join(tmpdir(), 'synod-cluster-'));
+    const cluster = new ProcessCluster(root, engine, extraArgs);
     for (let index = 0; index < size; index++) {
       const name = `n${index + 1}`;
       cluster.members.push({
@@ -156,6 +164,7 @@ export class ProcessCluster {
         // member starved for 150 ms would otherwise start needless elections mid-test.
         '--tick-ms',
         '20',
+        ...this.extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -6,6 +6,7 @@ import { MultiPaxosEngine } from '../protocols/multipaxos/engine.js';
 import type { MultiPaxosRecord } from '../protocols/multipaxos/messages.js';
 import { parseMultiPaxosOptions } from '../protocols/multipaxos/options.js';
 import { parseRaftOptions } from '../protocols/raft/options.js';
+import { allMembers } from '../protocols/raft/config.js';
 import { RaftNode } from '../protocols/raft/raft.js';
 import type { RaftRecord } from '../protocols/raft/records.js';
 
@@ -36,8 +37,11 @@ export interface EngineConfig {
 
 /** What the server needs of an engine to change its membership (Raft's conf changes). */
 export interface EngineMembership {
-  /** The configuration in force; `settled` is false while a change is uncommitted or joint. */
-  config(): EngineConfig & { readonly settled: boolean };
+  /**
+   * The configuration in force; `settled` is false while a change is uncommitted or joint;
+   * `members` is everyone it replicates to (both halves of a joint configuration, learners).
+   */
+  config(): EngineConfig & { readonly settled: boolean; readonly members: readonly NodeId[] };
   /** Proposes a new configuration; an error text when it cannot now (not the leader, a change in flight). */
   propose(target: EngineConfig): string | undefined;
   /** At the leader: the highest log index known stored on `nodeId`; undefined elsewhere. */
@@ -85,6 +89,7 @@ const raftEngine: EngineFactory = {
           return {
             voters: config.voters,
             learners: config.learners,
+            members: allMembers(config),
             settled:
               config.outgoing.length === 0 && raft.log.lastConfigIndex() <= raft.log.committed,
           };

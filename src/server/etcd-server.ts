@@ -22,7 +22,7 @@ import { learnerCheck, needsLeaderCheck } from './grpc/cluster-service.js';
 import { LeaseExpirer } from './lease-expirer.js';
 import type { ServerLogger } from './logger.js';
 import { resolveIdentity, withIdentity } from './member-startup.js';
-import { bootstrapMembership, isNodeRemoved, memberOfNode } from './membership.js';
+import { bootstrapMembership, memberOfNode } from './membership.js';
 import { MembershipKeeper } from './membership-keeper.js';
 import { NodeRuntime } from './node.js';
 import { RequestError } from './request-error.js';
@@ -118,7 +118,7 @@ export class EtcdServer {
       },
       transportHooks: {
         admit: (nodeId) =>
-          isNodeRemoved(app.membership(), nodeId)
+          late.keeper?.refuses(nodeId) === true
             ? { code: 'removed', reason: `node ${nodeId} was removed from the cluster` }
             : undefined,
         onRefused: (peer, code, reason) => {

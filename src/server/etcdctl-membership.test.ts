@@ -45,6 +45,33 @@ describe.runIf(runnable)('membership changes with etcdctl', () => {
   /** The members that should be running now. */
   let live = ['n1', 'n2', 'n3'];
 
+  /** etcdctl's output; when it failed, its errors and the members' logs, so an assertion shows why. */
+  async function output(running: Promise<EtcdctlResult>): Promise<string> {
+    const result = await running;
+    if (result.code === 0) return result.stdout;
+    const logs = live.map((name) => `--- ${name}\n${cluster.member(name).log.slice(-3000)}`);
+    return `exit ${result.code}: ${result.stderr}\n${logs.join('\n')}`;
+  }
+
+  /**
+   * A put right after a membership change, retried while the answer is one a client retries
+   * (UNAVAILABLE): on a loaded machine an election may follow the change, and a just-promoted
+   * member may not have applied its promotion yet.
+   */
+  async function putSoon(key: string, value: string, names = live): Promise<string> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const result = await ctl(['put', key, value], names);
+      if (
+        result.code === 0 ||
+        !result.stderr.includes('code = Unavailable') ||
+        Date.now() > deadline
+      )
+        return output(Promise.resolve(result));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   const ctl = (args: string[], names = live) => cluster.etcdctl(args, cluster.endpointsOf(names));
 
   async function list(names = live): Promise<ListedMember[]> {
@@ -107,7 +134,7 @@ describe.runIf(runnable)('membership changes with etcdctl', () => {
     // Every member lists the same members.
     for (const name of live) expect(await list([name])).toEqual(members);
 
-    expect((await ctl(['put', 'via-n4', 'new'], ['n4'])).stdout).toBe('OK\n');
+    expect(await output(ctl(['put', 'via-n4', 'new'], ['n4']))).toBe('OK\n');
     expect((await ctl(['get', 'via-n4'], ['n1'])).stdout).toBe('via-n4\nnew\n');
     expect((await ctl(['get', 'before-n4'], ['n4'])).stdout).toBe('before-n4\nold\n');
     expect(cluster.member('n4').log).toContain('loaded a snapshot of the state');
@@ -126,7 +153,7 @@ describe.runIf(runnable)('membership changes with etcdctl', () => {
     expect(cluster.member(victim).log).toContain(REMOVED_LINE);
     live = live.filter((name) => name !== victim);
     expect((await list()).map((member) => member.name).sort()).toEqual(live);
-    expect((await ctl(['put', 'after-removal', 'yes'])).stdout).toBe('OK\n');
+    expect(await putSoon('after-removal', 'yes')).toBe('OK\n');
     for (const name of live)
       expect((await ctl(['get', 'after-removal'], [name])).stdout).toBe('after-removal\nyes\n');
 
@@ -170,7 +197,7 @@ describe.runIf(runnable)('membership changes with etcdctl', () => {
     expect(promoted?.stdout).toMatch(/^Member +[0-9a-f]+ promoted in cluster +[0-9a-f]+\n$/);
     live = [...live, 'n5'];
     expect((await list()).every((member) => member.isLearner !== true)).toBe(true);
-    expect((await ctl(['put', 'at-n5', 'voter'], ['n5'])).stdout).toBe('OK\n');
+    expect(await putSoon('at-n5', 'voter', ['n5'])).toBe('OK\n');
 
     // The membership is in the replicated state: a restarted member lists the same.
     const before = await list();
@@ -213,7 +240,7 @@ describe.runIf(runnable)('membership changes with etcdctl', () => {
     live = live.filter((name) => name !== leader);
     const next = await cluster.waitReady(live);
     expect(next).not.toBe(leader);
-    expect((await ctl(['put', 'after-leader', 'ok'])).stdout).toBe('OK\n');
+    expect(await putSoon('after-leader', 'ok')).toBe('OK\n');
     expect((await list()).length).toBe(3);
   }, 60_000);
 

@@ -9,7 +9,7 @@ import { parseHttpUrl } from './urls.js';
 /** etcd's message when a member learns it was removed (etcdserver.ErrMemberRemoved's log line). */
 export const REMOVED_MESSAGE = 'the member has been permanently removed from the cluster';
 
-/** How often the keeper looks at the applied membership. */
+/** How often the keeper looks at the applied membership and the engine's configuration. */
 const CHECK_EVERY_MS = 50;
 /** A removed leader hands over (steps down) before it stops; past this it stops anyway. */
 const REMOVED_LEADER_GRACE_MS = 10_000;
@@ -27,7 +27,8 @@ const REMOVED_STOP_DELAY_MS = 500;
  */
 export class MembershipKeeper {
   private timer: NodeJS.Timeout | undefined;
-  private versionSeen = -1;
+  /** Removed nodes this member no longer talks to. */
+  private readonly disconnected = new Set<NodeId>();
   private removedAtMs: number | undefined;
   private stopping = false;
 
@@ -58,10 +59,7 @@ export class MembershipKeeper {
 
   private check(): void {
     if (this.stopping) return;
-    if (this.app.membershipVersion() !== this.versionSeen) {
-      this.versionSeen = this.app.membershipVersion();
-      this.syncPeers();
-    }
+    this.syncPeers();
     if (isNodeRemoved(this.app.membership(), this.self)) {
       // A removed leader first commits its own removal (Raft then has it step down).
       const leading = this.runtime.leader() === this.self;
@@ -84,6 +82,19 @@ export class MembershipKeeper {
     setTimeout(() => this.onRemoved(), delayMs);
   }
 
+  /**
+   * Whether to refuse `nodeId`'s connections: it was removed, and the engine here no longer
+   * counts it. Until then it may still be needed, e.g. a removed leader (in a two-member cluster,
+   * the only one left could not elect itself in the old configuration) commits its own removal.
+   */
+  refuses(nodeId: NodeId): boolean {
+    return isNodeRemoved(this.app.membership(), nodeId) && !this.inEngineConfig(nodeId);
+  }
+
+  private inEngineConfig(nodeId: NodeId): boolean {
+    return this.runtime.engine.membership?.config().members.includes(nodeId) === true;
+  }
+
   private syncPeers(): void {
     const membership = this.app.membership();
     for (const member of membership.members) {
@@ -94,7 +105,12 @@ export class MembershipKeeper {
         this.logger.error('cannot dial a member: bad peer URL', { member: member.memberId, error });
       }
     }
-    for (const removed of membership.removed) this.runtime.removePeer(removed.nodeId);
+    for (const { nodeId } of membership.removed) {
+      if (this.disconnected.has(nodeId) || this.inEngineConfig(nodeId)) continue;
+      // Both ways: if it missed its removal, its redial is refused and it learns of it.
+      this.runtime.removePeer(nodeId);
+      this.disconnected.add(nodeId);
+    }
   }
 
   /** At the leader: proposes the engine configuration the applied membership calls for. */

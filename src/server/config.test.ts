@@ -74,6 +74,17 @@ describe('synod node flags', () => {
       initialClusterState: 'existing',
     });
     expect(config.initialClusterState).toBe('existing');
+    // etcdctl member add prints a member added but not started yet without a name.
+    const withUnstarted = parseNodeFlags({
+      name: 'n4',
+      listenPeerUrls: 'http://127.0.0.1:42380',
+      initialCluster: `${THREE},=http://127.0.0.1:41380,n4=http://127.0.0.1:42380`,
+      initialClusterState: 'existing',
+    });
+    expect(withUnstarted.members).toHaveLength(5);
+    expect(refusal({ initialCluster: `${THREE},=http://127.0.0.1:41380`, name: 'n1' })).toContain(
+      'is not name=url',
+    );
   });
 
   it('refuses every bad flag with a message naming it', () => {

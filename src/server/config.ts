@@ -57,6 +57,8 @@ export interface NodeFlags {
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+/** Stands for an unnamed `--initial-cluster` entry; no member name can start with it. */
+const UNNAMED_PREFIX = '=unnamed-';
 
 function bad(message: string): SynodError {
   return new SynodError('SERVER_BAD_FLAG', message);
@@ -80,16 +82,23 @@ function integerFlag(
  * Parses `--initial-cluster name=url,name=url,...` (a name may repeat for several peer URLs, as in
  * etcd) into members with node ids and etcd member ids.
  */
-export function parseInitialCluster(text: string, token: string): MemberConfig[] {
+export function parseInitialCluster(
+  text: string,
+  token: string,
+  allowUnnamed = false,
+): MemberConfig[] {
   const urlsByName = new Map<string, string[]>();
+  let unnamed = 0;
   for (const part of text.split(',').map((item) => item.trim())) {
     if (part === '') continue;
     const equals = part.indexOf('=');
-    if (equals <= 0)
+    if (equals < 0 || (equals === 0 && !allowUnnamed))
       throw bad(`--initial-cluster: "${part}" is not name=url (e.g. n1=http://127.0.0.1:2380)`);
-    const name = part.slice(0, equals);
+    // etcdctl member add lists a member added but not started yet with no name ("=url"): each
+    // such entry is a member of its own, told apart by its peer URLs when joining.
+    const name = equals === 0 ? `${UNNAMED_PREFIX}${unnamed++}` : part.slice(0, equals);
     const url = part.slice(equals + 1);
-    if (!NAME_PATTERN.test(name))
+    if (equals > 0 && !NAME_PATTERN.test(name))
       throw bad(
         `--initial-cluster: member name "${name}" must be letters, digits, "_", "." or "-"`,
       );
@@ -151,6 +160,7 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
   const members = parseInitialCluster(
     flags.initialCluster ?? `${name}=${advertisePeer.urls.join(`,${name}=`)}`,
     token,
+    state === 'existing',
   );
   const self = members.find((member) => member.name === name);
   if (self === undefined)

@@ -281,6 +281,17 @@ describe.runIf(runnable)('membership changes with etcdctl', () => {
     expect(last.stderr).toContain(
       'Error: etcdserver: re-configuration failed due to not enough started members',
     );
+
+    // Joining without `member add` first: refused at start, naming the difference.
+    const stranger = await cluster.newMember('n9');
+    const flags = [...live, 'n9'].map(
+      (name) => `${name}=http://127.0.0.1:${cluster.member(name).peerPort}`,
+    );
+    cluster.join('n9', flags.join(','));
+    expect(await cluster.exited('n9', 15_000)).toBe(2);
+    expect(stranger.log).toContain(
+      `--initial-cluster lists peer URLs the cluster does not have: http://127.0.0.1:${stranger.peerPort}`,
+    );
   }, 60_000);
 });
 

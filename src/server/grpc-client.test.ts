@@ -117,6 +117,18 @@ describe('the etcd v3 API through a plain gRPC client', () => {
     const nested = ((result.responses as Message[])[1]?.response_txn as Message)
       .responses as Message[];
     expect(((nested[0]?.response_range as Message).kvs as Message[])[0]?.key).toEqual(bytes('a'));
+    // As etcd 3.4: headers inside a txn carry only the revision, and a nested txn's is 0.
+    const header = result.header as Message;
+    const inner = ((result.responses as Message[])[0]?.response_put as Message).header as Message;
+    expect(inner).toMatchObject({ cluster_id: '0', member_id: '0', raft_term: '0' });
+    expect(inner.revision).toBe(header.revision);
+    expect(
+      (((result.responses as Message[])[1]?.response_txn as Message).header as Message).revision,
+    ).toBe('0');
+    expect((nested[0]?.response_range as Message).header).toMatchObject({
+      revision: header.revision,
+      member_id: '0',
+    });
     const duplicate = await failure(
       call(kv, 'Txn', {
         success: [

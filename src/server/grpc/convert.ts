@@ -234,10 +234,16 @@ function fromResponseOp(op: ResponseOp, header: HeaderOf): ProtoObject {
   return {};
 }
 
+/**
+ * etcd fills only the revision of the headers inside a txn (a nested txn's stays 0); the member,
+ * cluster and term go on the outer header alone, and etcdctl's `txn -w json` shows the difference.
+ */
+const innerHeader: HeaderOf = (revision) => ({ revision });
+
 export function fromTxnResponse(response: TxnResponse, header: HeaderOf): ProtoObject {
   return {
     header: header(response.header.revision),
     succeeded: response.succeeded,
-    responses: response.responses.map((op) => fromResponseOp(op, header)),
+    responses: response.responses.map((op) => fromResponseOp(op, innerHeader)),
   };
 }

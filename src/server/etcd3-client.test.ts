@@ -69,6 +69,9 @@ describe.each(SERVER_ENGINES.map((engine) => engine.name))(
         'fruit/banana': 'yellow',
       });
       expect(await client.getAll().prefix('fruit/').count()).toBe(2);
+      // count() asks for count_only: the total matched, which a limit does not cut.
+      expect(await client.getAll().prefix('fruit/').limit(1).count()).toBe(2);
+      expect(await client.getAll().prefix('no-fruit/').count()).toBe(0);
       await client.delete().key('fruit/apple');
       expect(await client.get('fruit/apple').string()).toBeNull();
     });

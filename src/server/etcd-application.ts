@@ -3,6 +3,8 @@ import type { NodeId } from '../core/ids.js';
 import type { ReplicatedApplication } from '../core/replicated-state-machine.js';
 import { MvccStore } from '../storage/mvcc/index.js';
 import type { MvccCommand, MvccError, MvccEvent, MvccSnapshot } from '../storage/mvcc/index.js';
+import type { AuthCommand, AuthSnapshot } from './auth/auth-store.js';
+import { AuthStore } from './auth/auth-store.js';
 import { LeaseClock } from './lease-clock.js';
 
 /** A member's client-facing attributes, published through the log as etcd's members do. */
@@ -19,7 +21,8 @@ export interface MemberAttributes {
 export type ServerOp =
   | MvccCommand
   | { readonly type: 'leaseRenew'; readonly request: { readonly id: number } }
-  | { readonly type: 'publish'; readonly request: MemberAttributes };
+  | { readonly type: 'publish'; readonly request: MemberAttributes }
+  | { readonly type: 'auth'; readonly request: AuthCommand };
 
 /** A command's outcome. `response` is the MVCC response for MVCC commands (see `CommandResponse`). */
 export type ServerResult =
@@ -30,6 +33,8 @@ export type ServerResult =
 interface ServerSnapshot {
   readonly mvcc: MvccSnapshot;
   readonly members: readonly MemberAttributes[];
+  /** Absent in snapshots taken before auth existed: auth disabled, no users. */
+  readonly auth?: AuthSnapshot;
 }
 
 /** Changes produced by applying entries, for the watch hub to publish once they are durable. */
@@ -49,6 +54,7 @@ export interface AppliedChanges {
  */
 export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerResult> {
   readonly store = new MvccStore();
+  readonly auth = new AuthStore();
   readonly leaseClock: LeaseClock;
   private readonly members = new Map<NodeId, MemberAttributes>();
   private changes: AppliedChanges;
@@ -79,6 +85,12 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
         this.members.set(op.request.nodeId, op.request);
         return { ok: true, response: {}, revision: this.store.currentRevision };
       }
+      case 'auth': {
+        const outcome = this.auth.apply(op.request);
+        return outcome.ok
+          ? { ok: true, response: {}, revision: this.store.currentRevision }
+          : this.fail(outcome.error);
+      }
       default:
         return this.applyMvcc(op);
     }
@@ -93,7 +105,11 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
   }
 
   snapshot(): ServerSnapshot {
-    return { mvcc: this.store.snapshot(), members: [...this.members.values()] };
+    return {
+      mvcc: this.store.snapshot(),
+      members: [...this.members.values()],
+      auth: this.auth.snapshot(),
+    };
   }
 
   restore(data: unknown): void {
@@ -103,6 +119,7 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
     this.store.restore(snapshot.mvcc);
     this.members.clear();
     for (const member of snapshot.members) this.members.set(member.nodeId, member);
+    this.auth.restore(snapshot.auth);
     this.leaseClock.resetAll(this.store.leases());
     this.changes.restored = true;
     this.changes.revision = this.store.currentRevision;

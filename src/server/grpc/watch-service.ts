@@ -82,6 +82,12 @@ class WatchStream {
       this.send({ watch_id: -1, created: true, canceled: true, cancel_reason: reason }, revision);
       return;
     }
+    if (!this.permitted(request)) {
+      // etcd answers a refused watch in the stream, with grpc-go's text of the error.
+      const reason = 'rpc error: code = PermissionDenied desc = etcdserver: permission denied';
+      this.send({ watch_id: id, created: true, canceled: true, cancel_reason: reason }, revision);
+      return;
+    }
     const filters = Array.isArray(request.filters) ? (request.filters as unknown[]) : [];
     const watch: StreamWatch = {
       id,
@@ -108,6 +114,19 @@ class WatchStream {
         () => this.progressTick(watch),
         this.context.progressNotifyIntervalMs,
       );
+    }
+  }
+
+  /** etcd's isWatchPermitted: read on the watched range; any auth failure is a refusal. */
+  private permitted(request: ProtoObject): boolean {
+    const gate = this.context.gate;
+    if (gate === undefined) return true;
+    try {
+      const info = gate.infoOf(this.call.metadata);
+      gate.requireRange(info, bytesField(request, 'key'), bytesField(request, 'range_end'), false);
+      return true;
+    } catch {
+      return false;
     }
   }
 

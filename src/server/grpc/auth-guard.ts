@@ -148,8 +148,21 @@ export function guardChecks(context: EtcdContext): Record<string, Record<string,
 }
 
 /**
+ * etcd's maintenance server returns the auth package's own errors, which carry no gRPC status:
+ * grpc-go sends them as UNKNOWN with their `auth: ...` text (etcd 3.4.23: HashKV by a non-root
+ * user fails with code 2, `auth: permission denied`).
+ */
+const AUTH_PACKAGE_TEXT: Record<string, string> = {
+  'etcdserver: user name is empty': 'auth: user name is empty',
+  'etcdserver: user name not found': 'auth: user not found',
+  'etcdserver: permission denied': 'auth: permission denied',
+  'etcdserver: invalid auth token': 'auth: invalid auth token',
+};
+
+/**
  * `implementation` with the guarded methods checked first. Lock and Election refuse as etcd's
- * recipes do (UNKNOWN with the text: their in-process client hands the KV's refusal on).
+ * recipes do (UNKNOWN with the text: their in-process client hands the KV's refusal on), and
+ * Maintenance as its server does (`AUTH_PACKAGE_TEXT`).
  */
 export function guarded(
   context: EtcdContext,
@@ -159,9 +172,13 @@ export function guarded(
 ): UntypedServiceImplementation {
   const checks = guardChecks(context)[service] ?? {};
   const recipe = service === 'Lock' || service === 'Election';
-  const refusal = (method: string, error: unknown) => {
+  const refusal = (method: string, error: unknown): GrpcFailure => {
     const failure = failureOf(context, checkedError(error), method);
-    return recipe ? failureOf(context, asRecipeError(new ApiError(failure)), method) : failure;
+    if (recipe) return failureOf(context, asRecipeError(new ApiError(failure)), method);
+    const text = AUTH_PACKAGE_TEXT[failure.details];
+    if (service === 'Maintenance' && text !== undefined)
+      return { code: status.UNKNOWN, details: text };
+    return failure;
   };
   const run = (check: Check, metadata: Metadata, request: ProtoObject) =>
     check(gate, gate.infoOf(metadata), request);
@@ -201,4 +218,37 @@ export function guarded(
 
 function checkedError(error: unknown): unknown {
   return error instanceof AuthDenied ? new ApiError(fromGateError(error.error)) : error;
+}
+
+/** grpc-go's names of the codes a refused watch can carry in its cancel reason. */
+const GO_CODE_NAMES: Partial<Record<GateError['code'], string>> = {
+  InvalidArgument: 'InvalidArgument',
+  FailedPrecondition: 'FailedPrecondition',
+  PermissionDenied: 'PermissionDenied',
+  Unauthenticated: 'Unauthenticated',
+};
+
+/**
+ * Why a watch on [key, rangeEnd) is refused, as etcd writes it in the cancel reason (grpc-go's
+ * text of the status: `rpc error: code = PermissionDenied desc = etcdserver: permission denied`),
+ * or undefined when it is allowed.
+ */
+export function watchRefusal(
+  gate: AuthGate,
+  metadata: Metadata,
+  key: string,
+  rangeEnd: string,
+): string | undefined {
+  try {
+    gate.requireRange(gate.infoOf(metadata), key, rangeEnd, false);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof AuthDenied)) throw error;
+    // A deleted user and the like: etcd reports every other refusal as permission denied.
+    const denied =
+      GO_CODE_NAMES[error.error.code] === undefined || error.error.code === 'FailedPrecondition'
+        ? { code: 'PermissionDenied' as const, message: 'etcdserver: permission denied' }
+        : error.error;
+    return `rpc error: code = ${GO_CODE_NAMES[denied.code] ?? 'Unknown'} desc = ${denied.message}`;
+  }
 }

@@ -3,6 +3,7 @@ import { status } from '@grpc/grpc-js';
 import type { MvccEvent } from '../../storage/mvcc/index.js';
 import type { WatchSubscription } from '../watch-hub.js';
 import { WATCHES_MAX } from '../watch-hub.js';
+import { watchRefusal } from './auth-guard.js';
 import type { EtcdContext } from './context.js';
 import { headerOf } from './context.js';
 import { type ProtoObject, boolField, bytesField, fromEvent, intField } from './convert.js';
@@ -68,6 +69,23 @@ class WatchStream {
   }
 
   private create(request: ProtoObject): void {
+    const refusal =
+      this.context.gate === undefined
+        ? undefined
+        : watchRefusal(
+            this.context.gate,
+            this.call.metadata,
+            bytesField(request, 'key'),
+            bytesField(request, 'range_end'),
+          );
+    if (refusal !== undefined) {
+      // etcd answers a refused watch in the stream, with id -1 and grpc-go's text of the error.
+      this.send(
+        { watch_id: -1, created: true, canceled: true, cancel_reason: refusal },
+        this.context.hub.publishedRevision,
+      );
+      return;
+    }
     const requestedId = intField(request, 'watch_id');
     const id = requestedId !== 0 ? requestedId : this.freeId();
     const revision = this.context.hub.publishedRevision;
@@ -80,12 +98,6 @@ class WatchStream {
         ? 'mvcc: duplicate watch ID provided on the WatchStream'
         : 'mvcc: watcher limit reached';
       this.send({ watch_id: -1, created: true, canceled: true, cancel_reason: reason }, revision);
-      return;
-    }
-    if (!this.permitted(request)) {
-      // etcd answers a refused watch in the stream, with grpc-go's text of the error.
-      const reason = 'rpc error: code = PermissionDenied desc = etcdserver: permission denied';
-      this.send({ watch_id: id, created: true, canceled: true, cancel_reason: reason }, revision);
       return;
     }
     const filters = Array.isArray(request.filters) ? (request.filters as unknown[]) : [];
@@ -114,19 +126,6 @@ class WatchStream {
         () => this.progressTick(watch),
         this.context.progressNotifyIntervalMs,
       );
-    }
-  }
-
-  /** etcd's isWatchPermitted: read on the watched range; any auth failure is a refusal. */
-  private permitted(request: ProtoObject): boolean {
-    const gate = this.context.gate;
-    if (gate === undefined) return true;
-    try {
-      const info = gate.infoOf(this.call.metadata);
-      gate.requireRange(info, bytesField(request, 'key'), bytesField(request, 'range_end'), false);
-      return true;
-    } catch {
-      return false;
     }
   }
 

@@ -4,7 +4,8 @@ import type { ReplicatedApplication } from '../core/replicated-state-machine.js'
 import { MvccStore } from '../storage/mvcc/index.js';
 import type { MvccCommand, MvccError, MvccEvent, MvccSnapshot } from '../storage/mvcc/index.js';
 import type { AuthCommand, AuthSnapshot } from './auth/auth-store.js';
-import { AuthStore } from './auth/auth-store.js';
+import { AuthErrors, AuthStore } from './auth/auth-store.js';
+import { SimpleTokens } from './auth/simple-tokens.js';
 import { LeaseClock } from './lease-clock.js';
 
 /** A member's client-facing attributes, published through the log as etcd's members do. */
@@ -22,7 +23,18 @@ export type ServerOp =
   | MvccCommand
   | { readonly type: 'leaseRenew'; readonly request: { readonly id: number } }
   | { readonly type: 'publish'; readonly request: MemberAttributes }
-  | { readonly type: 'auth'; readonly request: AuthCommand };
+  | { readonly type: 'auth'; readonly request: AuthCommand }
+  | { readonly type: 'authToken'; readonly request: AuthTokenGrant };
+
+/**
+ * An Authenticate: the member that checked the password proposes the token, and every member holds
+ * it, as etcd does with simple tokens. `passwordHash` is the hash the password was checked against.
+ */
+export interface AuthTokenGrant {
+  readonly token: string;
+  readonly user: string;
+  readonly passwordHash: string;
+}
 
 /** A command's outcome. `response` is the MVCC response for MVCC commands (see `CommandResponse`). */
 export type ServerResult =
@@ -55,12 +67,15 @@ export interface AppliedChanges {
 export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerResult> {
   readonly store = new MvccStore();
   readonly auth = new AuthStore();
+  /** Tokens are local memory, like the lease clock: not replicated state, not in snapshots. */
+  readonly tokens: SimpleTokens;
   readonly leaseClock: LeaseClock;
   private readonly members = new Map<NodeId, MemberAttributes>();
   private changes: AppliedChanges;
 
   constructor(nowMs: () => number = Date.now) {
     this.leaseClock = new LeaseClock(nowMs);
+    this.tokens = new SimpleTokens(nowMs);
     this.changes = { events: [], revision: this.store.currentRevision, restored: false };
   }
 
@@ -83,6 +98,15 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
       }
       case 'publish': {
         this.members.set(op.request.nodeId, op.request);
+        return { ok: true, response: {}, revision: this.store.currentRevision };
+      }
+      case 'authToken': {
+        // The password was checked against this hash; a change applied since voids the token.
+        const { token, user, passwordHash } = op.request;
+        if (!this.auth.isEnabled) return this.fail(AuthErrors.authNotEnabled);
+        if (this.auth.user(user)?.passwordHash !== passwordHash)
+          return this.fail(AuthErrors.authFailed);
+        this.tokens.register(token, { user, passwordHash });
         return { ok: true, response: {}, revision: this.store.currentRevision };
       }
       case 'auth': {

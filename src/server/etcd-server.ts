@@ -7,7 +7,6 @@ import { findEngine } from './engines.js';
 import type { ServerOp, ServerResult } from './etcd-application.js';
 import { EtcdApplication } from './etcd-application.js';
 import { AuthGate } from './auth/auth-gate.js';
-import { SimpleTokens } from './auth/simple-tokens.js';
 import { guarded } from './grpc/auth-guard.js';
 import { authService } from './grpc/auth-service.js';
 import { clusterService } from './grpc/cluster-service.js';
@@ -87,7 +86,7 @@ export class EtcdServer {
         return () => hub.publish(changes);
       },
     });
-    const gate = new AuthGate(app.auth, new SimpleTokens());
+    const gate = new AuthGate(app.auth, app.tokens);
     const context: EtcdContext = {
       config,
       runtime,

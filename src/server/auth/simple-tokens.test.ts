@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { SIMPLE_TOKEN_TTL_MS, SimpleTokens } from './simple-tokens.js';
+import { SIMPLE_TOKEN_TTL_MS, SimpleTokens, newSimpleToken } from './simple-tokens.js';
 
 describe('simple tokens', () => {
   it('are unique, expire after 5 minutes without use, and each use renews them', () => {
     let now = 1_000;
     const tokens = new SimpleTokens(() => now);
     const owner = { user: 'alice', passwordHash: 'h' };
-    const a = tokens.issue(owner);
-    const b = tokens.issue(owner);
+    const a = newSimpleToken();
+    const b = newSimpleToken();
     expect(a).not.toBe(b);
+    tokens.register(a, owner);
+    tokens.register(b, owner);
     expect(a).toMatch(/^[a-zA-Z]{16}\.\d+$/);
     now += SIMPLE_TOKEN_TTL_MS - 1;
     expect(tokens.resolve(a)).toMatchObject(owner);

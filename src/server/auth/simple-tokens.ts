@@ -1,10 +1,12 @@
 import { randomInt } from 'node:crypto';
 
 /**
- * etcd's default `--auth-token simple`: an opaque random token per Authenticate, held in memory
- * by the member that issued it, forgotten after 5 minutes without use (each use renews it) and on
- * restart. A token names its user and the password hash it was issued under, so a changed password
- * or a deleted user invalidates it on its next use.
+ * etcd's default `--auth-token simple`: an opaque random token per Authenticate. As in etcd, the
+ * token goes through the log, so every member that applies it holds it in memory; each member
+ * forgets it after 5 minutes without use there (each use renews it) and on restart. Tokens are not
+ * in snapshots: a member restored from one knows only the tokens issued after. A token names its
+ * user and the password hash it was issued under, so a changed password or a deleted user
+ * invalidates it on its next use.
  */
 
 /** etcd's simpleTokenTTL. */
@@ -23,24 +25,20 @@ interface Entry extends TokenOwner {
 
 export class SimpleTokens {
   private readonly tokens = new Map<string, Entry>();
-  private issued = 0;
 
   constructor(
     private readonly nowMs: () => number = Date.now,
     private readonly ttlMs = SIMPLE_TOKEN_TTL_MS,
   ) {}
 
-  /** A new token for `owner`: 16 random letters and a counter, the shape of etcd's `<random>.<index>`. */
-  issue(owner: TokenOwner): string {
+  /** Holds `token` for `owner` (applying an Authenticate). */
+  register(token: string, owner: TokenOwner): void {
     this.sweep();
     if (this.tokens.size >= TOKENS_MAX) {
       const oldest = this.tokens.keys().next().value;
       if (oldest !== undefined) this.tokens.delete(oldest);
     }
-    this.issued += 1;
-    const token = `${randomLetters(16)}.${this.issued}`;
     this.tokens.set(token, { ...owner, expiresAt: this.nowMs() + this.ttlMs });
-    return token;
   }
 
   /** The token's owner, renewing it; undefined when unknown or expired. */
@@ -67,9 +65,15 @@ export class SimpleTokens {
 }
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+let issued = 0;
 
-function randomLetters(count: number): string {
+/**
+ * A new token, the shape of etcd's `<16 random letters>.<index>`: 52^16 (about 2^91) choices, so
+ * tokens made on different members do not collide.
+ */
+export function newSimpleToken(): string {
   let out = '';
-  for (let i = 0; i < count; i++) out += LETTERS[randomInt(LETTERS.length)] ?? 'a';
-  return out;
+  for (let i = 0; i < 16; i++) out += LETTERS[randomInt(LETTERS.length)] ?? 'a';
+  issued += 1;
+  return `${out}.${issued}`;
 }

@@ -9,6 +9,7 @@ import type { AuthGate, AuthInfo } from '../auth/auth-gate.js';
 import type { AuthCommand, Permission, PermissionType } from '../auth/auth-store.js';
 import { AuthErrors } from '../auth/auth-store.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { newSimpleToken } from '../auth/simple-tokens.js';
 import { checked } from './auth-guard.js';
 import type { EtcdContext } from './context.js';
 import { headerOf, propose, unary } from './context.js';
@@ -19,7 +20,8 @@ import { ApiError, fromMvccError } from './etcd-errors.js';
  * etcd 3.4's Auth service. Changes go through the log as `auth` commands (passwords hashed here,
  * at the member that took the request); reads are served from this member's replicated auth
  * state after a read barrier, so they see every change acknowledged before them. Authenticate
- * issues a simple token held by this member (simple-tokens.ts).
+ * checks the password here and proposes a simple token, which every member then holds
+ * (simple-tokens.ts).
  */
 
 const PERMISSION_TYPES: readonly PermissionType[] = ['READ', 'WRITE', 'READWRITE'];
@@ -104,10 +106,12 @@ export function authService(context: EtcdContext, gate: AuthGate): UntypedServic
         user !== undefined &&
         !user.noPassword &&
         (await verifyPassword(password, user.passwordHash));
-      // The user may have changed while the hash was computed; the token is tied to this hash.
-      if (!matches || store.user(name)?.passwordHash !== user.passwordHash)
-        throw new ApiError(fromMvccError(AuthErrors.authFailed));
-      const token = gate.tokens.issue({ user: name, passwordHash: user.passwordHash });
+      if (!matches) throw new ApiError(fromMvccError(AuthErrors.authFailed));
+      const token = newSimpleToken();
+      await propose(context, {
+        type: 'authToken',
+        request: { token, user: name, passwordHash: user.passwordHash },
+      });
       return { header: header(), token };
     }),
     UserAdd: adminOnly('UserAdd', async (request) => {

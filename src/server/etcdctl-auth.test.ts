@@ -1,6 +1,7 @@
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { Metadata, credentials, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVER_ENGINES } from './engines.js';
 import { etcdServices } from './grpc/proto.js';
 import { ProcessCluster, builtCliExists, etcdctlExists } from './testing/process-cluster.js';
 
@@ -34,13 +35,15 @@ const runnable = builtCliExists() && etcdctlExists();
 if (!runnable)
   console.warn('skipping the etcdctl auth tests: they need `npm run build` and etcdctl');
 
-describe.runIf(runnable)('auth on a 3-process cluster with etcdctl', () => {
+const engines = SERVER_ENGINES.map((engine) => engine.name);
+
+describe.runIf(runnable).each(engines)('auth on a 3-process %s cluster with etcdctl', (engine) => {
   let cluster: ProcessCluster;
   const root = ['--user', 'root:rootpw'];
   const alice = ['--user', 'alice:alicepw'];
 
   beforeAll(async () => {
-    cluster = await ProcessCluster.create(3);
+    cluster = await ProcessCluster.create(3, engine);
     cluster.startAll();
     await cluster.waitReady();
   }, 60_000);

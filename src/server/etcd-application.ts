@@ -2,6 +2,9 @@ import { assert } from '../core/assert.js';
 import type { ReplicatedApplication } from '../core/replicated-state-machine.js';
 import { MvccStore } from '../storage/mvcc/index.js';
 import type { MvccCommand, MvccError, MvccEvent, MvccSnapshot } from '../storage/mvcc/index.js';
+import type { AuthCommand, AuthSnapshot } from './auth/auth-store.js';
+import { AuthErrors, AuthStore } from './auth/auth-store.js';
+import { SimpleTokens } from './auth/simple-tokens.js';
 import { LeaseClock } from './lease-clock.js';
 import type {
   MembershipOp,
@@ -19,7 +22,19 @@ import { applyMembershipOp, assertMembershipState, isMembershipOp } from './memb
 export type ServerOp =
   | MvccCommand
   | { readonly type: 'leaseRenew'; readonly request: { readonly id: number } }
-  | MembershipOp;
+  | MembershipOp
+  | { readonly type: 'auth'; readonly request: AuthCommand }
+  | { readonly type: 'authToken'; readonly request: AuthTokenGrant };
+
+/**
+ * An Authenticate: the member that checked the password proposes the token, and every member holds
+ * it, as etcd does with simple tokens. `passwordHash` is the hash the password was checked against.
+ */
+export interface AuthTokenGrant {
+  readonly token: string;
+  readonly user: string;
+  readonly passwordHash: string;
+}
 
 /** A membership op's response: the member it changed and the members after it. */
 export interface MembershipResponse {
@@ -36,6 +51,8 @@ export type ServerResult =
 interface ServerSnapshot {
   readonly mvcc: MvccSnapshot;
   readonly membership: MembershipState;
+  /** Absent in snapshots taken before auth existed: auth disabled, no users. */
+  readonly auth?: AuthSnapshot;
 }
 
 /** etcd's errors for a refused membership change (v3rpc's togRPCError of membership's errors). */
@@ -79,6 +96,9 @@ export interface AppliedChanges {
  */
 export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerResult> {
   readonly store = new MvccStore();
+  readonly auth = new AuthStore();
+  /** Tokens are local memory, like the lease clock: not replicated state, not in snapshots. */
+  readonly tokens: SimpleTokens;
   readonly leaseClock: LeaseClock;
   private membershipState: MembershipState;
   /** Bumped by every applied membership change, so the server notices one after a batch. */
@@ -89,6 +109,7 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
   constructor(membership: MembershipState, nowMs: () => number = Date.now) {
     this.membershipState = membership;
     this.leaseClock = new LeaseClock(nowMs);
+    this.tokens = new SimpleTokens(nowMs);
     this.changes = { events: [], revision: this.store.currentRevision, restored: false };
   }
 
@@ -109,6 +130,21 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
           revision: this.store.currentRevision,
         };
       }
+      case 'authToken': {
+        // The password was checked against this hash; a change applied since voids the token.
+        const { token, user, passwordHash } = op.request;
+        if (!this.auth.isEnabled) return this.fail(AuthErrors.authNotEnabled);
+        if (this.auth.user(user)?.passwordHash !== passwordHash)
+          return this.fail(AuthErrors.authFailed);
+        this.tokens.register(token, { user, passwordHash });
+        return { ok: true, response: {}, revision: this.store.currentRevision };
+      }
+      case 'auth': {
+        const outcome = this.auth.apply(op.request);
+        return outcome.ok
+          ? { ok: true, response: {}, revision: this.store.currentRevision }
+          : this.fail(outcome.error);
+      }
       default:
         return isMembershipOp(op) ? this.applyMembership(op) : this.applyMvcc(op);
     }
@@ -123,7 +159,11 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
   }
 
   snapshot(): ServerSnapshot {
-    return { mvcc: this.store.snapshot(), membership: this.membershipState };
+    return {
+      mvcc: this.store.snapshot(),
+      membership: this.membershipState,
+      auth: this.auth.snapshot(),
+    };
   }
 
   restore(data: unknown): void {
@@ -133,6 +173,7 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
     this.store.restore(snapshot.mvcc);
     this.membershipState = snapshot.membership;
     this.membershipChanges++;
+    this.auth.restore(snapshot.auth);
     this.leaseClock.resetAll(this.store.leases());
     this.changes.restored = true;
     this.changes.revision = this.store.currentRevision;

@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { NodeId } from '../core/ids.js';
 import type { PeerAddress } from '../transport/peer-link.js';
@@ -7,6 +8,9 @@ import { transportClusterId } from './config.js';
 import { findEngine } from './engines.js';
 import type { ServerOp, ServerResult } from './etcd-application.js';
 import { EtcdApplication } from './etcd-application.js';
+import { AuthGate } from './auth/auth-gate.js';
+import { guarded } from './grpc/auth-guard.js';
+import { authService } from './grpc/auth-service.js';
 import { clusterService } from './grpc/cluster-service.js';
 import type { EtcdContext } from './grpc/context.js';
 import { electionService } from './grpc/election-service.js';
@@ -130,11 +134,13 @@ export class EtcdServer {
             : { error: `unknown query ${String(query.type)}` },
       },
     });
+    const gate = new AuthGate(app.auth, app.tokens);
     const context: EtcdContext = {
       config,
       runtime,
       app,
       hub,
+      gate,
       logger: logger.child({ component: 'api' }),
       progressNotifyIntervalMs: options.progressNotifyIntervalMs ?? 10 * 60 * 1000,
     };
@@ -142,13 +148,19 @@ export class EtcdServer {
       'grpc.max_receive_message_length': GRPC_RECEIVE_BYTES_MAX,
       'grpc.keepalive_permit_without_calls': 1,
     });
-    grpc.addService(serviceDefinition('KV'), kvService(context));
+    const guard = (name: string, service: UntypedServiceImplementation) =>
+      guarded(context, gate, name, service);
+    grpc.addService(serviceDefinition('KV'), guard('KV', kvService(context)));
     grpc.addService(serviceDefinition('Watch'), watchService(context));
-    grpc.addService(serviceDefinition('Lease'), leaseService(context));
-    grpc.addService(serviceDefinition('Cluster'), clusterService(context));
-    grpc.addService(serviceDefinition('Maintenance'), maintenanceService(context));
-    grpc.addService(serviceDefinition('Lock'), lockService(context));
-    grpc.addService(serviceDefinition('Election'), electionService(context));
+    grpc.addService(serviceDefinition('Lease'), guard('Lease', leaseService(context)));
+    grpc.addService(serviceDefinition('Cluster'), guard('Cluster', clusterService(context)));
+    grpc.addService(
+      serviceDefinition('Maintenance'),
+      guard('Maintenance', maintenanceService(context)),
+    );
+    grpc.addService(serviceDefinition('Auth'), authService(context, gate));
+    grpc.addService(serviceDefinition('Lock'), guard('Lock', lockService(context)));
+    grpc.addService(serviceDefinition('Election'), guard('Election', electionService(context)));
     let port: number;
     let http: HttpServer | undefined;
     try {

@@ -1,6 +1,7 @@
 import type { handleUnaryCall, sendUnaryData, ServerUnaryCall, ServiceError } from '@grpc/grpc-js';
 import { Metadata, status } from '@grpc/grpc-js';
 import type { NodeId } from '../../core/ids.js';
+import type { AuthGate } from '../auth/auth-gate.js';
 import type { NodeConfig } from '../config.js';
 import type { EtcdApplication, ServerOp, ServerResult } from '../etcd-application.js';
 import type { ServerLogger } from '../logger.js';
@@ -18,6 +19,8 @@ export interface EtcdContext {
   readonly runtime: NodeRuntime<ServerOp, ServerResult>;
   readonly app: EtcdApplication;
   readonly hub: WatchHub;
+  /** Who a request is and what it may do (auth); absent, nothing is checked. */
+  readonly gate?: AuthGate;
   readonly logger: ServerLogger;
   /** Watch progress notifications for watches that asked (etcd: every 10 minutes). */
   readonly progressNotifyIntervalMs: number;

@@ -3,31 +3,26 @@ import { status } from '@grpc/grpc-js';
 import type { KeyValue } from '../../storage/mvcc/index.js';
 import { prefixEnd } from '../../storage/mvcc/index.js';
 import type { EtcdContext } from './context.js';
-import {
-  failureOf,
-  headerOf,
-  refusedAtLearner,
-  requiresLeader,
-  toServiceError,
-  unary,
-} from './context.js';
+import { failureOf, headerOf, refusedAtLearner, requiresLeader, toServiceError } from './context.js';
 import { type ProtoObject, bytesField, fromKeyValue, intField, leaseIdField } from './convert.js';
 import { ApiError, EtcdErrors, type GrpcFailure } from './etcd-errors.js';
 import {
+  asRecipeError,
   Cancelled,
-  cancellableUnary,
   createOwnKey,
   deleteIfOwned,
   firstCreated,
   nextEvents,
   ownKey,
+  recipeUnary,
   sessionLease,
   txn,
   waitDeletes,
 } from './recipes.js';
 
 /**
- * etcd's errors for the election API: the concurrency package's plain Go errors, which gRPC
+ * etcd's errors for the election API: the concurrency package's plain Go errors
+ * (ErrElectionNoLeader, ErrElectionNotLeader, v3election's ErrMissingLeaderKey), which grpc-go
  * sends as UNKNOWN with the error's text.
  */
 export const ElectionErrors = {
@@ -80,7 +75,7 @@ export function electionService(context: EtcdContext): UntypedServiceImplementat
   };
 
   return {
-    Campaign: cancellableUnary(context, 'Campaign', async (message, signal) => {
+    Campaign: recipeUnary(context, 'Campaign', async (message, signal) => {
       const nameBytes = bytesField(message, 'name');
       const prefix = `${nameBytes}/`;
       const value = bytesField(message, 'value');
@@ -96,16 +91,16 @@ export function electionService(context: EtcdContext): UntypedServiceImplementat
           throw error;
         }
       }
-      let revision: number;
       try {
-        revision = await waitDeletes(context, prefix, leader.rev - 1, signal);
+        await waitDeletes(context, prefix, leader.rev - 1, signal);
       } catch (error) {
         if (error instanceof Cancelled)
           await deleteIfOwned(context, key, leader.rev).catch(() => undefined);
         throw error;
       }
+      // etcd's Campaign answers with the header of its first txn, not of the wait.
       return {
-        header: header(revision),
+        header: header(created.revision),
         leader: {
           name: Buffer.from(leader.name, 'latin1'),
           key: Buffer.from(leader.key, 'latin1'),
@@ -114,12 +109,12 @@ export function electionService(context: EtcdContext): UntypedServiceImplementat
         },
       };
     }),
-    Proclaim: unary(context, 'Proclaim', async (message) => {
+    Proclaim: recipeUnary(context, 'Proclaim', async (message) => {
       const leader = leaderKeyField(message);
       const revision = await proclaim(leader, bytesField(message, 'value'));
       return { header: header(revision) };
     }),
-    Leader: unary(context, 'Leader', async (message) => {
+    Leader: recipeUnary(context, 'Leader', async (message) => {
       const { kv, revision } = await firstCreated(context, `${bytesField(message, 'name')}/`);
       if (kv === undefined) throw new ApiError(ElectionErrors.noLeader);
       return { header: header(revision), kv: fromKeyValue(kv) };
@@ -127,7 +122,7 @@ export function electionService(context: EtcdContext): UntypedServiceImplementat
     Observe: (call: ServerWritableStream<ProtoObject, ProtoObject>) => {
       if (!refusedAtLearner(context, call)) observe(context, call);
     },
-    Resign: unary(context, 'Resign', async (message) => {
+    Resign: recipeUnary(context, 'Resign', async (message) => {
       const leader = leaderKeyField(message);
       const response = await deleteIfOwned(context, leader.key, leader.rev);
       return { header: header(response.header.revision) };
@@ -137,7 +132,8 @@ export function electionService(context: EtcdContext): UntypedServiceImplementat
 
 /**
  * Election.Observe: the current leader's key-value, then each change to it (a new proclaimed
- * value, or the next leader once it is deleted), until the client goes away.
+ * value, or the next leader once it is deleted), until the client goes away. As etcd's, a failed
+ * read ends the stream without an error (concurrency's observe closes its channel).
  */
 function observe(context: EtcdContext, call: ServerWritableStream<ProtoObject, ProtoObject>): void {
   if (requiresLeader(call.metadata) && context.runtime.leader() === undefined) {
@@ -152,34 +148,42 @@ function observe(context: EtcdContext, call: ServerWritableStream<ProtoObject, P
   try {
     prefix = `${bytesField(call.request, 'name')}/`;
   } catch (error) {
-    call.emit('error', toServiceError(failureOf(context, error, 'Observe')));
+    call.emit('error', toServiceError(failureOf(context, asRecipeError(error), 'Observe')));
     return;
   }
-  const send = (kv: KeyValue) => {
+  const send = (kv: KeyValue, revision: number) => {
     if (signal.aborted) return;
-    call.write({ header: headerOf(context, context.hub.publishedRevision), kv: fromKeyValue(kv) });
+    call.write({ header: headerOf(context, revision), kv: fromKeyValue(kv) });
   };
   const run = async () => {
     while (!signal.aborted) {
       const first = await firstCreated(context, prefix);
       let leader = first.kv;
+      // etcd's header: the read's revision, or the key's own when it came from the watch.
+      let revision = first.revision;
       let from = first.revision + 1;
       while (leader === undefined) {
         const events = await nextEvents(context, prefix, prefixEnd(prefix), from, signal);
         if (events === undefined) break; // compacted: read again
         leader = events.find((event) => event.type === 'PUT')?.kv;
+        if (leader !== undefined) revision = leader.modRevision;
         from = Math.max(...events.map((event) => event.kv.modRevision)) + 1;
       }
       if (leader === undefined) continue;
-      send(leader);
+      send(leader, revision);
       // Follow the leader's key: each put is a new value; its deletion ends the reign.
-      let watchFrom = Math.max(from, leader.modRevision + 1);
-      for (;;) {
+      let watchFrom = revision + 1;
+      let deleted = false;
+      while (!deleted) {
         const events = await nextEvents(context, leader.key, '', watchFrom, signal);
         if (events === undefined) break;
-        const deleted = events.some((event) => event.type === 'DELETE');
-        if (deleted) break;
-        for (const event of events) send(event.kv);
+        for (const event of events) {
+          if (event.type === 'DELETE') {
+            deleted = true;
+            break;
+          }
+          send(event.kv, context.hub.publishedRevision);
+        }
         watchFrom = Math.max(...events.map((event) => event.kv.modRevision)) + 1;
       }
     }
@@ -188,7 +192,9 @@ function observe(context: EtcdContext, call: ServerWritableStream<ProtoObject, P
     () => undefined,
     (error: unknown) => {
       if (error instanceof Cancelled || signal.aborted) return;
-      call.emit('error', toServiceError(failureOf(context, error, 'Observe')));
+      if (!(error instanceof ApiError))
+        context.logger.error('handler failed', { method: 'Observe', error });
+      call.end();
     },
   );
 }

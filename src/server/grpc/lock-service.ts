@@ -1,13 +1,13 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { DeleteRangeResponse } from '../../storage/mvcc/index.js';
 import type { EtcdContext } from './context.js';
-import { headerOf, propose, unary } from './context.js';
+import { headerOf, propose } from './context.js';
 import { bytesField, leaseIdField } from './convert.js';
 import {
-  cancellableUnary,
   createOwnKey,
   deleteIfOwned,
   ownKey,
+  recipeUnary,
   sessionLease,
   waitDeletes,
 } from './recipes.js';
@@ -20,11 +20,15 @@ import {
 export function lockService(context: EtcdContext): UntypedServiceImplementation {
   const header = (revision: number) => headerOf(context, revision);
   return {
-    Lock: cancellableUnary(context, 'Lock', async (message, signal) => {
+    Lock: recipeUnary(context, 'Lock', async (message, signal) => {
       const prefix = `${bytesField(message, 'name')}/`;
       const lease = await sessionLease(context, leaseIdField(message, 'lease'));
       const key = ownKey(prefix, lease);
-      const { createRevision } = await createOwnKey(context, key, lease, '');
+      const created = await createOwnKey(context, key, lease, '', prefix);
+      const createRevision = created.createRevision;
+      const uncontended =
+        created.owner === undefined || created.owner.createRevision === createRevision;
+      if (uncontended) return { header: header(created.revision), key: Buffer.from(key, 'latin1') };
       let revision: number;
       try {
         revision = await waitDeletes(context, prefix, createRevision - 1, signal);
@@ -35,7 +39,7 @@ export function lockService(context: EtcdContext): UntypedServiceImplementation 
       }
       return { header: header(revision), key: Buffer.from(key, 'latin1') };
     }),
-    Unlock: unary(context, 'Unlock', async (message) => {
+    Unlock: recipeUnary(context, 'Unlock', async (message) => {
       const key = bytesField(message, 'key');
       const result = await propose(context, { type: 'deleteRange', request: { key } });
       return { header: header((result.response as DeleteRangeResponse).header.revision) };

@@ -39,6 +39,7 @@ export interface EtcdServices {
   readonly Lease: ServiceClientConstructor;
   readonly Cluster: ServiceClientConstructor;
   readonly Maintenance: ServiceClientConstructor;
+  readonly Auth: ServiceClientConstructor;
   /** `v3lockpb.Lock` */
   readonly Lock: ServiceClientConstructor;
   /** `v3electionpb.Election` */
@@ -52,6 +53,7 @@ export function etcdServices(): EtcdServices {
   if (loaded !== undefined) return loaded;
   const files = [
     'etcdserverpb/rpc.proto',
+    'etcdserverpb/auth.proto',
     'v3lockpb/v3lock.proto',
     'v3electionpb/v3election.proto',
   ];
@@ -68,6 +70,7 @@ export function etcdServices(): EtcdServices {
     Lease: service('Lease'),
     Cluster: service('Cluster'),
     Maintenance: service('Maintenance'),
+    Auth: service('Auth'),
     Lock: (root.v3lockpb as GrpcObject).Lock as ServiceClientConstructor,
     Election: (root.v3electionpb as GrpcObject).Election as ServiceClientConstructor,
   };

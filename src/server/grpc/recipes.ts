@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
 import type { handleUnaryCall, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type {
   Bytes,
@@ -12,6 +13,7 @@ import type { WatchSubscription } from '../watch-hub.js';
 import type { EtcdContext } from './context.js';
 import { propose, unary } from './context.js';
 import type { ProtoObject } from './convert.js';
+import { ApiError } from './etcd-errors.js';
 import { minLeaseTtlSeconds } from './lease-service.js';
 
 /**
@@ -30,8 +32,24 @@ export class Cancelled extends Error {
   }
 }
 
-/** A unary handler that also learns when the client cancels (etcd cleans up on ctx.Done()). */
-export function cancellableUnary(
+/**
+ * etcd runs Lock and Election on an in-process clientv3, whose calls turn the server's status
+ * errors into rpctypes.EtcdError values; those carry no gRPC status, so grpc-go sends them as
+ * UNKNOWN with the same text (etcd 3.4.23: a Lock on an unknown lease fails with code 2,
+ * `etcdserver: requested lease not found`). The `hasleader` check comes before, in etcd's
+ * interceptor, and keeps its UNAVAILABLE.
+ */
+export function asRecipeError(error: unknown): unknown {
+  if (error instanceof ApiError && error.failure.code !== status.UNKNOWN)
+    return new ApiError({ code: status.UNKNOWN, details: error.failure.details });
+  return error;
+}
+
+/**
+ * A Lock or Election handler: etcd's errors as its recipes return them (`asRecipeError`), and a
+ * signal for when the client cancels (etcd cleans up on ctx.Done()).
+ */
+export function recipeUnary(
   context: EtcdContext,
   method: string,
   handle: (request: ProtoObject, signal: AbortSignal) => Promise<ProtoObject>,
@@ -42,7 +60,11 @@ export function cancellableUnary(
   ) => {
     const controller = new AbortController();
     call.on('cancelled', () => controller.abort());
-    unary(context, method, (request) => handle(request, controller.signal))(call, callback);
+    unary(context, method, (request) =>
+      handle(request, controller.signal).catch((error: unknown) => {
+        throw asRecipeError(error);
+      }),
+    )(call, callback);
   };
 }
 
@@ -74,28 +96,60 @@ export async function range(
   return (await propose(context, request)).response as RangeResponse;
 }
 
+/** What the first step of Mutex.Lock and Election.Campaign learnt. */
+export interface OwnKey {
+  /** The key's create revision: the caller's place in the queue. */
+  readonly createRevision: number;
+  /** The txn's revision (etcd's Campaign answers with this header). */
+  readonly revision: number;
+  /** The key as it was, when this lease had created it before. */
+  readonly existing?: KeyValue;
+  /** The oldest key under `ownerPrefix`, when asked for (Mutex.Lock's uncontended path). */
+  readonly owner?: KeyValue;
+}
+
 /**
  * Creates `key` with `lease` and `value` unless it exists (then returns the existing one): the
- * first step of Mutex.Lock and Election.Campaign. Returns the key's create revision.
+ * first step of Mutex.Lock and Election.Campaign. With `ownerPrefix`, the same txn also reads the
+ * oldest key under it, as Mutex.Lock does to finish an uncontended lock in one round.
  */
 export async function createOwnKey(
   context: EtcdContext,
   key: Bytes,
   lease: number,
   value: Bytes,
-): Promise<{ createRevision: number; existing?: KeyValue }> {
+  ownerPrefix?: Bytes,
+): Promise<OwnKey> {
+  const getOwner =
+    ownerPrefix === undefined
+      ? []
+      : [
+          {
+            requestRange: {
+              key: ownerPrefix,
+              rangeEnd: prefixEnd(ownerPrefix),
+              sortTarget: 'CREATE' as const,
+              sortOrder: 'ASCEND' as const,
+              limit: 1,
+            },
+          },
+        ];
   const response = await txn(context, {
     type: 'txn',
     request: {
       compare: [{ result: 'EQUAL', target: 'CREATE', key, createRevision: 0 }],
-      success: [{ requestPut: { key, value, lease } }],
-      failure: [{ requestRange: { key } }],
+      success: [{ requestPut: { key, value, lease } }, ...getOwner],
+      failure: [{ requestRange: { key } }, ...getOwner],
     },
   });
-  if (response.succeeded) return { createRevision: response.header.revision };
+  const revision = response.header.revision;
+  const owner =
+    ownerPrefix === undefined ? undefined : response.responses[1]?.responseRange?.kvs[0];
+  const withOwner = owner === undefined ? {} : { owner };
+  if (response.succeeded) return { createRevision: revision, revision, ...withOwner };
   const existing = response.responses[0]?.responseRange?.kvs[0];
   if (existing === undefined) throw new Error('synod: the key of a failed create is missing');
-  return { createRevision: existing.createRevision, existing };
+  return { createRevision: existing.createRevision, revision, existing, ...withOwner };
 }
 
 /** The key under `prefix` created first (etcd's WithFirstCreate), with the read's revision. */

@@ -3,6 +3,7 @@ import { status } from '@grpc/grpc-js';
 import type { MvccEvent } from '../../storage/mvcc/index.js';
 import type { WatchSubscription } from '../watch-hub.js';
 import { WATCHES_MAX } from '../watch-hub.js';
+import { watchRefusal } from './auth-guard.js';
 import type { EtcdContext } from './context.js';
 import { headerOf, refusedAtLearner } from './context.js';
 import { type ProtoObject, boolField, bytesField, fromEvent, intField } from './convert.js';
@@ -69,6 +70,23 @@ class WatchStream {
   }
 
   private create(request: ProtoObject): void {
+    const refusal =
+      this.context.gate === undefined
+        ? undefined
+        : watchRefusal(
+            this.context.gate,
+            this.call.metadata,
+            bytesField(request, 'key'),
+            bytesField(request, 'range_end'),
+          );
+    if (refusal !== undefined) {
+      // etcd answers a refused watch in the stream, with id -1 and grpc-go's text of the error.
+      this.send(
+        { watch_id: -1, created: true, canceled: true, cancel_reason: refusal },
+        this.context.hub.publishedRevision,
+      );
+      return;
+    }
     const requestedId = intField(request, 'watch_id');
     const id = requestedId !== 0 ? requestedId : this.freeId();
     const revision = this.context.hub.publishedRevision;

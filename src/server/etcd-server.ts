@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
+import { ClientListener } from './client-listener.js';
 import type { NodeConfig } from './config.js';
 import { transportClusterId } from './config.js';
 import { findEngine } from './engines.js';
@@ -11,12 +12,13 @@ import { electionService } from './grpc/election-service.js';
 import { kvService } from './grpc/kv-service.js';
 import { leaseService } from './grpc/lease-service.js';
 import { lockService } from './grpc/lock-service.js';
-import { ETCD_API_VERSION, maintenanceService } from './grpc/maintenance-service.js';
+import { dataBytes, ETCD_API_VERSION, maintenanceService } from './grpc/maintenance-service.js';
 import { serviceDefinition } from './grpc/proto.js';
 import { watchService } from './grpc/watch-service.js';
-import { startHttpEndpoints } from './http-endpoints.js';
+import { httpHandler, startHttpEndpoints } from './http-endpoints.js';
 import { LeaseExpirer } from './lease-expirer.js';
 import type { ServerLogger } from './logger.js';
+import { ServerMetrics } from './metrics.js';
 import { NodeRuntime } from './node.js';
 import { RequestError } from './request-error.js';
 import { WatchHub } from './watch-hub.js';
@@ -46,6 +48,7 @@ export class EtcdServer {
     readonly runtime: NodeRuntime<ServerOp, ServerResult>,
     readonly app: EtcdApplication,
     private readonly grpc: Server,
+    private readonly clientListener: ClientListener,
     private readonly expirer: LeaseExpirer,
     private readonly http: HttpServer | undefined,
     private readonly logger: ServerLogger,
@@ -58,6 +61,7 @@ export class EtcdServer {
     const engine = findEngine(config.engine);
     const app = new EtcdApplication();
     const hub = new WatchHub(app.store);
+    const metrics = new ServerMetrics();
     const runtime = await NodeRuntime.start<ServerOp, ServerResult>({
       nodeId: config.self.nodeId,
       members: config.members.map((member) => member.nodeId),
@@ -77,6 +81,8 @@ export class EtcdServer {
       nameOf: (nodeId) =>
         config.members.find((member) => member.nodeId === nodeId)?.name ?? String(nodeId),
       onFatal: options.onFatal,
+      peerTls: config.peerTls,
+      onWalSync: (seconds) => metrics.observeWalFsync(seconds),
       afterReady: () => {
         const changes = app.takeChanges();
         return () => hub.publish(changes);
@@ -101,19 +107,31 @@ export class EtcdServer {
     grpc.addService(serviceDefinition('Maintenance'), maintenanceService(context));
     grpc.addService(serviceDefinition('Lock'), lockService(context));
     grpc.addService(serviceDefinition('Election'), electionService(context));
-    let port: number;
+    metrics.attach({ config, runtime, app, dataBytes: () => dataBytes(config.dataDir) });
+    const endpoints = { config, runtime, app, version: ETCD_API_VERSION, metrics };
+    let clientListener: ClientListener;
     let http: HttpServer | undefined;
     try {
-      port = await bind(
+      clientListener = await ClientListener.start({
+        host: config.listenClient.host,
+        port: config.listenClient.port,
+        tls: config.clientTls,
         grpc,
-        `${hostForGrpc(config.listenClient.host)}:${config.listenClient.port}`,
-      );
+        http: httpHandler(endpoints),
+      }).catch((error: unknown) => {
+        const address = `${config.listenClient.host}:${config.listenClient.port}`;
+        throw new Error(`cannot listen for clients on ${address}: ${(error as Error).message}`);
+      });
       if (config.listenMetrics !== undefined)
         http = await startHttpEndpoints(
-          { config, runtime, app, version: ETCD_API_VERSION },
+          endpoints,
           config.listenMetrics.host,
           config.listenMetrics.port,
-        );
+          config.metricsSecure ? config.clientTls : undefined,
+        ).catch((error: unknown) => {
+          clientListener.close();
+          throw error;
+        });
     } catch (error) {
       grpc.forceShutdown();
       await runtime.stop();
@@ -127,7 +145,17 @@ export class EtcdServer {
       config.requestTimeoutMs,
     );
     expirer.start();
-    const server = new EtcdServer(config, runtime, app, grpc, expirer, http, logger, port);
+    const server = new EtcdServer(
+      config,
+      runtime,
+      app,
+      grpc,
+      clientListener,
+      expirer,
+      http,
+      logger,
+      clientListener.port,
+    );
     server.publishSelf();
     return server;
   }
@@ -168,6 +196,7 @@ export class EtcdServer {
     this.stopped = true;
     if (this.publishTimer !== undefined) clearTimeout(this.publishTimer);
     this.expirer.stop();
+    this.clientListener.close();
     this.http?.closeAllConnections();
     this.http?.close();
     await new Promise<void>((resolve) => {
@@ -182,18 +211,4 @@ export class EtcdServer {
     });
     await this.runtime.stop();
   }
-}
-
-function hostForGrpc(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-function bind(server: Server, address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => {
-      if (error !== null)
-        reject(new Error(`cannot listen for clients on ${address}: ${error.message}`));
-      else resolve(port);
-    });
-  });
 }

@@ -14,6 +14,8 @@ import type { FsCounters } from '../storage/instrumented-fs.js';
 import { instrumentFs } from '../storage/instrumented-fs.js';
 import { nodeStorageFs } from '../storage/storage-fs.js';
 import type { PeerAddress } from '../transport/peer-link.js';
+import type { PeerTlsOptions } from '../transport/peer-tls.js';
+import type { PeerByteCounts } from '../transport/peer-transport.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import type { EngineFactory, ServerEngine } from './engines.js';
 import {
@@ -50,6 +52,10 @@ export interface NodeRuntimeOptions<Op, Res> {
    * watch events only when the writes that made them can no longer be lost.
    */
   readonly afterReady?: () => (() => void) | undefined;
+  /** TLS on peer connections; plain TCP when undefined. */
+  readonly peerTls?: PeerTlsOptions;
+  /** Each WAL fsync's duration in seconds, for etcd_disk_wal_fsync_duration_seconds. */
+  readonly onWalSync?: (seconds: number) => void;
 }
 
 interface PendingRequest<Res> {
@@ -147,6 +153,7 @@ export class NodeRuntime<Op, Res> {
       onMessage: (from, message) => this.onPeerMessage(from, message),
       logger: quietTransportLogger(options.logger.child({ component: 'transport' })),
       limits: { frameBytesMax: SERVER_FRAME_BYTES_MAX, queueBytesMax: 2 * SERVER_FRAME_BYTES_MAX },
+      tls: options.peerTls,
     });
   }
 
@@ -154,7 +161,12 @@ export class NodeRuntime<Op, Res> {
   static async start<Op, Res>(options: NodeRuntimeOptions<Op, Res>): Promise<NodeRuntime<Op, Res>> {
     assert(Number.isInteger(options.tickMs) && options.tickMs >= 1, 'tickMs must be >= 1');
     // Instrumented so the metrics endpoint can report WAL fsync counts and time.
-    const { fs, counters } = instrumentFs(nodeStorageFs);
+    const onWalSync = options.onWalSync;
+    const { fs, counters } = instrumentFs(
+      nodeStorageFs,
+      undefined,
+      onWalSync === undefined ? undefined : (ms) => onWalSync(ms / 1000),
+    );
     const store = await DurableStore.open<unknown>(options.dataDir, {
       fs,
       recordBytesMax: SERVER_RECORD_BYTES_MAX,
@@ -227,6 +239,11 @@ export class NodeRuntime<Op, Res> {
       walFsyncSecondsTotal: this.fsCounters.syncMsTotal / 1000,
       walBytesWritten: this.store.stats().bytesWritten,
     };
+  }
+
+  /** Bytes exchanged with each peer (by node id) since start. */
+  peerBytes(): ReadonlyMap<NodeId, Readonly<PeerByteCounts>> {
+    return this.transport.peerBytes();
   }
 
   /** Asks the engine to hand leadership to `to`. */

@@ -14,6 +14,8 @@ export interface InboundContext {
   /** Called once the hello is accepted. */
   readonly onEstablished: (connection: InboundConnection) => void;
   readonly onMessage: (from: NodeId, message: Record<string, unknown>) => void;
+  /** Bytes read from an identified peer, for etcd_network_peer_received_bytes_total. */
+  readonly countReceived?: (peerId: NodeId, bytes: number) => void;
 }
 
 /** How long a refused dialer gets to read the refusal before the socket is destroyed. */
@@ -58,6 +60,7 @@ export class InboundConnection {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.peerId !== undefined) this.context.countReceived?.(this.peerId, chunk.length);
     try {
       for (const payload of this.decoder.push(chunk)) {
         if (this.socket.destroyed) return;

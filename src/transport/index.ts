@@ -6,3 +6,4 @@ export * from './peer-link.js';
 export * from './peer-transport.js';
 export * from './transport-limits.js';
 export * from './transport-logger.js';
+export * from './peer-tls.js';

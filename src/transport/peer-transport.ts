@@ -1,10 +1,12 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { assert } from '../core/assert.js';
 import type { NodeId } from '../core/ids.js';
 import { assertNodeId } from '../core/ids.js';
 import { InboundConnection } from './inbound-connection.js';
 import type { LinkState, PeerAddress } from './peer-link.js';
 import { PeerLink } from './peer-link.js';
+import type { PeerTlsOptions } from './peer-tls.js';
 import type { TransportLimits, TransportStats } from './transport-limits.js';
 import { emptyStats, resolveLimits } from './transport-limits.js';
 import type { TransportLogger } from './transport-logger.js';
@@ -23,6 +25,14 @@ export interface PeerTransportOptions<M extends object> {
   readonly limits?: Partial<TransportLimits>;
   /** The jitter source for reconnect backoff; Math.random unless a test pins it. */
   readonly random?: () => number;
+  /** TLS on every peer connection, accepted and dialed; plain TCP when undefined. */
+  readonly tls?: PeerTlsOptions;
+}
+
+/** Bytes exchanged with one peer since the transport started. */
+export interface PeerByteCounts {
+  sent: number;
+  received: number;
 }
 
 /**
@@ -38,6 +48,7 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly inbound = new Set<InboundConnection>();
   private readonly server: Server;
+  private readonly bytesByPeer = new Map<NodeId, PeerByteCounts>();
   private started = false;
   private closed = false;
 
@@ -46,8 +57,35 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
     assertNodeId(options.nodeId);
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ?? stderrTransportLogger;
-    this.server = createServer((socket) => this.accept(socket));
+    this.server = this.createListener();
     this.server.maxConnections = this.limits.inboundConnectionsMax;
+  }
+
+  /**
+   * With TLS, the handshake runs before the cluster-id hello: a dialer whose certificate does not
+   * chain to the trusted CA never reaches it, and is refused here loudly.
+   */
+  private createListener(): Server {
+    const tls = this.options.tls;
+    if (tls === undefined) return createServer((socket) => this.accept(socket));
+    const server = createTlsServer(
+      {
+        cert: tls.cert,
+        key: tls.key,
+        ca: tls.ca,
+        requestCert: tls.clientCertAuth,
+        rejectUnauthorized: tls.clientCertAuth,
+      },
+      (socket) => this.accept(socket),
+    );
+    server.on('tlsClientError', (error, socket) => {
+      this.statsCounters.handshakesRefused++;
+      this.logger.error(
+        `refused TLS connection from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ` +
+          `${error.message}; its certificate must chain to --peer-trusted-ca-file`,
+      );
+    });
+    return server;
   }
 
   /** Listens, then starts dialing every peer. Resolves with the bound address. */
@@ -98,6 +136,10 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
       stats: this.statsCounters,
       logger: this.logger,
       random: this.options.random ?? Math.random,
+      tls: this.options.tls,
+      countSent: (peerId: NodeId, bytes: number) => {
+        this.bytesOf(peerId).sent += bytes;
+      },
     };
     this.links.set(nodeId, new PeerLink(nodeId, address, context));
   }
@@ -110,6 +152,20 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
   /** The state of the outgoing link to each peer. */
   peerStates(): Map<NodeId, LinkState> {
     return new Map([...this.links].map(([nodeId, link]) => [nodeId, link.linkState]));
+  }
+
+  /** Bytes sent to and received from each peer, by node id. */
+  peerBytes(): ReadonlyMap<NodeId, Readonly<PeerByteCounts>> {
+    return this.bytesByPeer;
+  }
+
+  private bytesOf(peerId: NodeId): PeerByteCounts {
+    let counts = this.bytesByPeer.get(peerId);
+    if (counts === undefined) {
+      counts = { sent: 0, received: 0 };
+      this.bytesByPeer.set(peerId, counts);
+    }
+    return counts;
   }
 
   stats(): Readonly<TransportStats> {
@@ -140,6 +196,9 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
       logger: this.logger,
       onEstablished: (established) => this.onEstablished(established),
       onMessage: (from, message) => this.options.onMessage(from, message as M),
+      countReceived: (peerId, bytes) => {
+        this.bytesOf(peerId).received += bytes;
+      },
     });
     this.inbound.add(connection);
     socket.on('close', () => this.inbound.delete(connection));

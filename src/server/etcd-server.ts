@@ -100,13 +100,19 @@ export class EtcdServer {
       'grpc.max_receive_message_length': GRPC_RECEIVE_BYTES_MAX,
       'grpc.keepalive_permit_without_calls': 1,
     });
-    grpc.addService(serviceDefinition('KV'), kvService(context));
-    grpc.addService(serviceDefinition('Watch'), watchService(context));
-    grpc.addService(serviceDefinition('Lease'), leaseService(context));
-    grpc.addService(serviceDefinition('Cluster'), clusterService(context));
-    grpc.addService(serviceDefinition('Maintenance'), maintenanceService(context));
-    grpc.addService(serviceDefinition('Lock'), lockService(context));
-    grpc.addService(serviceDefinition('Election'), electionService(context));
+    const services = {
+      KV: kvService(context),
+      Watch: watchService(context),
+      Lease: leaseService(context),
+      Cluster: clusterService(context),
+      Maintenance: maintenanceService(context),
+      Lock: lockService(context),
+      Election: electionService(context),
+    } as const;
+    for (const [name, implementation] of Object.entries(services)) {
+      const definition = serviceDefinition(name as keyof typeof services);
+      grpc.addService(definition, metrics.instrumentService(definition, implementation));
+    }
     metrics.attach({ config, runtime, app, dataBytes: () => dataBytes(config.dataDir) });
     const endpoints = { config, runtime, app, version: ETCD_API_VERSION, metrics };
     let clientListener: ClientListener;

@@ -347,6 +347,16 @@ describe('the etcd v3 API through a plain gRPC client', () => {
     expect(after.get('etcd_mvcc_db_total_size_in_bytes')).toBeGreaterThan(0);
     expect(after.get('process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(after.has('nodejs_eventloop_lag_seconds')).toBe(true);
+    const putsOk = (samples: Map<string, number>) =>
+      [...samples]
+        .filter(
+          ([name]) =>
+            name.startsWith('grpc_server_handled_total{') &&
+            name.includes('grpc_method="Put"') &&
+            name.includes('grpc_code="OK"'),
+        )
+        .reduce((sum, [, value]) => sum + value, 0);
+    expect(putsOk(after)).toBeGreaterThanOrEqual(putsOk(before) + 5);
   });
 
   it('reports status like etcd', async () => {

@@ -1,3 +1,11 @@
+import type {
+  sendUnaryData,
+  ServerUnaryCall,
+  ServiceDefinition,
+  ServiceError,
+  UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { idToHex } from './cluster-ids.js';
 import type { NodeConfig } from './config.js';
@@ -25,6 +33,8 @@ const WAL_FSYNC_BUCKETS = Array.from({ length: 14 }, (_, index) => 0.001 * 2 ** 
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly walFsync: Histogram;
+  private readonly grpcStarted: Counter;
+  private readonly grpcHandled: Counter;
   private sources: MetricSources | undefined;
 
   constructor() {
@@ -150,7 +160,85 @@ export class ServerMetrics {
       'From',
       false,
     );
+    // go-grpc-prometheus's names, which etcd exports.
+    this.grpcStarted = new Counter({
+      name: 'grpc_server_started_total',
+      help: 'Total number of RPCs started on the server.',
+      labelNames: ['grpc_type', 'grpc_service', 'grpc_method'],
+      registers,
+    });
+    this.grpcHandled = new Counter({
+      name: 'grpc_server_handled_total',
+      help: 'Total number of unary RPCs completed on the server, regardless of success or failure.',
+      labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'],
+      registers,
+    });
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Wraps a service's handlers to count RPCs started (every type) and unary RPCs handled, by
+   * status code. Streams are counted when they start only: their end has no single status here.
+   */
+  instrumentService(
+    definition: ServiceDefinition,
+    implementation: UntypedServiceImplementation,
+  ): UntypedServiceImplementation {
+    const wrapped: UntypedServiceImplementation = {};
+    for (const [name, handler] of Object.entries(implementation)) {
+      const method = definition[name];
+      if (method === undefined) {
+        wrapped[name] = handler;
+        continue;
+      }
+      const [service = '', methodName = name] = method.path.slice(1).split('/');
+      const type = method.requestStream
+        ? method.responseStream
+          ? 'bidi_stream'
+          : 'client_stream'
+        : method.responseStream
+          ? 'server_stream'
+          : 'unary';
+      const labels = { grpc_type: type, grpc_service: service, grpc_method: methodName };
+      // Children resolved once, so a request pays one increment, not a label lookup.
+      const started = this.grpcStarted.labels(labels);
+      if (type !== 'unary') {
+        wrapped[name] = ((call: unknown, ...rest: unknown[]) => {
+          started.inc();
+          return (handler as (...args: unknown[]) => unknown)(call, ...rest);
+        }) as typeof handler;
+        continue;
+      }
+      const handledByCode = new Map<number, ReturnType<Counter['labels']>>();
+      const handled = (code: number) => {
+        let child = handledByCode.get(code);
+        if (child === undefined) {
+          child = this.grpcHandled.labels({
+            ...labels,
+            grpc_code: GrpcStatus[code] ?? String(code),
+          });
+          handledByCode.set(code, child);
+        }
+        child.inc();
+      };
+      const unaryHandler = handler as (
+        call: ServerUnaryCall<unknown, unknown>,
+        callback: sendUnaryData<unknown>,
+      ) => void;
+      wrapped[name] = ((
+        call: ServerUnaryCall<unknown, unknown>,
+        callback: sendUnaryData<unknown>,
+      ) => {
+        started.inc();
+        unaryHandler(call, (error, value, ...rest) => {
+          handled(
+            error === null ? GrpcStatus.OK : ((error as ServiceError).code ?? GrpcStatus.UNKNOWN),
+          );
+          callback(error, value, ...rest);
+        });
+      }) as typeof handler;
+    }
+    return wrapped;
   }
 
   /** Called once the member runs: from then on scrapes read it. */

@@ -26,6 +26,8 @@ export interface ClientListenerOptions {
   readonly tls: TlsMaterial | undefined;
   readonly grpc: GrpcServer;
   readonly http: RequestListener<typeof IncomingMessage, typeof ServerResponse>;
+  /** A client's TLS handshake failed (no or an untrusted certificate); etcd logs these too. */
+  readonly onTlsError: (message: string) => void;
 }
 
 /**
@@ -75,8 +77,11 @@ export class ClientListener {
             },
             dispatch,
           );
-    // A refused client certificate is the client's problem; the listener carries on.
-    server.on('tlsClientError', () => undefined);
+    server.on('tlsClientError', (error, socket) =>
+      options.onTlsError(
+        `rejected connection from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${error.message}`,
+      ),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {

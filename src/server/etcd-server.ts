@@ -124,6 +124,7 @@ export class EtcdServer {
         tls: config.clientTls,
         grpc,
         http: httpHandler(endpoints),
+        onTlsError: (message) => logger.warn(message, { component: 'api' }),
       }).catch((error: unknown) => {
         const address = `${config.listenClient.host}:${config.listenClient.port}`;
         throw new Error(`cannot listen for clients on ${address}: ${(error as Error).message}`);

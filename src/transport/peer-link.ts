@@ -224,13 +224,13 @@ export class PeerLink {
     );
   }
 
-  /** An untrusted certificate is a misconfiguration, not an outage: said loudly, once per outage. */
+  /** A refused certificate is a misconfiguration, not an outage: said loudly, once per outage. */
   private reportRefusedCertificate(reason: string): void {
     if (this.outageReported || this.state === 'closed') return;
     this.outageReported = true;
     this.context.logger.error(
-      `refused node ${this.peerId}: its TLS certificate is not trusted (${reason}); ` +
-        'check --peer-trusted-ca-file on both members',
+      `refused TLS with node ${this.peerId}: ${reason}; its certificate is not trusted here, ` +
+        'or ours is not trusted there: check --peer-trusted-ca-file on both members',
       { ...this.address },
     );
   }

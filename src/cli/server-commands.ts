@@ -80,6 +80,14 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       'applied entries between snapshots (the log is compacted behind each)',
       '10000',
     )
+    .option('--cert-file <path>', 'client port TLS certificate (PEM), for https client URLs')
+    .option('--key-file <path>', 'client port TLS private key (PEM)')
+    .option('--trusted-ca-file <path>', 'CA bundle (PEM) that client certificates must chain to')
+    .option('--client-cert-auth', 'refuse clients without a certificate from --trusted-ca-file')
+    .option('--peer-cert-file <path>', 'peer TLS certificate (PEM), for https peer URLs')
+    .option('--peer-key-file <path>', 'peer TLS private key (PEM)')
+    .option('--peer-trusted-ca-file <path>', 'CA bundle (PEM) that peer certificates must chain to')
+    .option('--peer-client-cert-auth', 'refuse peers without a certificate from the peer CA')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action((options: NodeCommandOptions) => runNode(io, options));
   program
@@ -106,6 +114,7 @@ function logLevelOf(text: string | undefined): 'debug' | 'info' | 'warn' | 'erro
 async function runNode(io: CliIo, options: NodeCommandOptions): Promise<void> {
   const config = parseNodeFlags(options);
   const logger = createLogger({ level: logLevelOf(options.logLevel) }, { member: config.name });
+  for (const warning of config.warnings) logger.warn(warning);
   let server: EtcdServer;
   try {
     server = await EtcdServer.start(config, {
@@ -127,8 +136,8 @@ async function runNode(io: CliIo, options: NodeCommandOptions): Promise<void> {
     );
   }
   logger.info('serving client requests', {
-    client: `http://${config.listenClient.host}:${server.clientPort}`,
-    peer: `http://${config.listenPeer.host}:${config.listenPeer.port}`,
+    client: `${config.clientTls === undefined ? 'http' : 'https'}://${config.listenClient.host}:${server.clientPort}`,
+    peer: `${config.peerTls === undefined ? 'http' : 'https'}://${config.listenPeer.host}:${config.listenPeer.port}`,
     engine: config.engine,
     dataDir: resolve(config.dataDir),
   });

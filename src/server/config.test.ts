@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SynodError } from '../core/errors.js';
 import { clusterIdOf, memberIdOf } from './cluster-ids.js';
 import { parseInitialCluster, parseNodeFlags } from './config.js';
+import { TestCa, opensslExists } from './testing/certificates.js';
 
 const THREE = 'n1=http://127.0.0.1:2380,n2=http://127.0.0.1:22380,n3=http://127.0.0.1:32380';
 
@@ -90,7 +94,12 @@ describe('synod node flags', () => {
   it('refuses every bad flag with a message naming it', () => {
     expect(refusal({ name: 'bad name!' })).toContain('--name');
     expect(refusal({ listenClientUrls: 'localhost:2379' })).toContain('--listen-client-urls');
-    expect(refusal({ listenClientUrls: 'https://127.0.0.1:2379' })).toContain('https');
+    expect(refusal({ listenClientUrls: 'https://127.0.0.1:2379' })).toContain(
+      'needs --cert-file and --key-file',
+    );
+    expect(refusal({ listenClientUrls: 'http://127.0.0.1:1,https://127.0.0.1:2' })).toContain(
+      'mixes http and https',
+    );
     expect(refusal({ listenPeerUrls: 'http://127.0.0.1' })).toContain('a port is required');
     expect(refusal({ name: 'n9', initialCluster: THREE })).toContain('no member named "n9"');
     expect(refusal({ initialCluster: 'n1' })).toContain('is not name=url');
@@ -104,5 +113,69 @@ describe('synod node flags', () => {
     expect(refusal({ tickMs: '0' })).toContain('--tick-ms');
     expect(refusal({ tickMs: '1.5' })).toContain('--tick-ms');
     expect(refusal({ engine: 'Raft!' })).toContain('--engine');
+  });
+});
+
+describe.runIf(opensslExists())('synod node TLS flags', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'synod-tls-flags-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = TestCa.create(dir, 'flags');
+  const server = ca.issue('server');
+  const other = ca.issue('other');
+  const garbage = join(dir, 'garbage.pem');
+  writeFileSync(
+    garbage,
+    '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n',
+  );
+  const https = { listenClientUrls: 'https://127.0.0.1:2379' };
+
+  it('loads the certificates for https URLs, and ignores them on http with a warning', () => {
+    const config = parseNodeFlags({
+      ...https,
+      certFile: server.cert,
+      keyFile: server.key,
+      trustedCaFile: ca.cert,
+      clientCertAuth: true,
+    });
+    expect(config.clientTls?.clientCertAuth).toBe(true);
+    expect(config.clientTls?.cert.toString()).toContain('BEGIN CERTIFICATE');
+    expect(config.peerTls).toBeUndefined();
+    const plain = parseNodeFlags({ certFile: server.cert, keyFile: server.key });
+    expect(plain.clientTls).toBeUndefined();
+    expect(plain.warnings.join()).toContain('--cert-file');
+  });
+
+  it('refuses missing, unreadable, invalid or mismatched files, naming the file', () => {
+    const missing = join(dir, 'missing.pem');
+    expect(refusal({ ...https, certFile: missing, keyFile: server.key })).toContain(
+      `--cert-file ${missing}: cannot read it`,
+    );
+    expect(refusal({ ...https, certFile: garbage, keyFile: server.key })).toContain(
+      `--cert-file ${garbage}: not a valid certificate`,
+    );
+    expect(refusal({ ...https, certFile: server.cert, keyFile: server.cert })).toContain(
+      `--key-file ${server.cert}: not a valid PEM private key`,
+    );
+    expect(refusal({ ...https, certFile: server.cert, keyFile: other.key })).toContain(
+      'does not match',
+    );
+    expect(
+      refusal({ ...https, certFile: server.cert, keyFile: server.key, trustedCaFile: server.key }),
+    ).toContain(`--trusted-ca-file ${server.key}: no PEM certificate`);
+    expect(
+      refusal({ ...https, certFile: server.cert, keyFile: server.key, clientCertAuth: true }),
+    ).toContain('--client-cert-auth needs --trusted-ca-file');
+    expect(refusal({ listenPeerUrls: 'https://127.0.0.1:2380' })).toContain(
+      'needs --peer-cert-file and --peer-key-file',
+    );
+    expect(
+      refusal({
+        name: 'n1',
+        listenPeerUrls: 'https://127.0.0.1:2380',
+        initialCluster: 'n1=https://127.0.0.1:2380,n2=http://127.0.0.1:22380',
+        peerCertFile: server.cert,
+        peerKeyFile: server.key,
+      }),
+    ).toContain('every peer URL must use the same scheme');
   });
 });

@@ -1,8 +1,10 @@
 import { SynodError } from '../core/errors.js';
 import type { NodeId } from '../core/ids.js';
 import { clusterIdOf, idToHex, memberIdOf } from './cluster-ids.js';
+import type { TlsMaterial } from './tls-files.js';
+import { loadTls } from './tls-files.js';
 import type { HostPort } from './urls.js';
-import { parseHttpUrl, parseUrlList } from './urls.js';
+import { isHttpsUrl, parseHttpUrl, parseUrlList } from './urls.js';
 
 /** One member of the initial cluster, as every node derives it from the same flags. */
 export interface MemberConfig {
@@ -24,6 +26,14 @@ export interface NodeConfig {
   readonly listenPeer: HostPort;
   /** etcd's --listen-metrics-urls: /health, /version and /metrics over HTTP; none if absent. */
   readonly listenMetrics: HostPort | undefined;
+  /** Whether --listen-metrics-urls is https (served with the client certificate, as etcd does). */
+  readonly metricsSecure: boolean;
+  /** TLS on the client port (https --listen-client-urls); undefined for plain http. */
+  readonly clientTls: TlsMaterial | undefined;
+  /** TLS on peer connections, both accepted and dialed (https peer URLs). */
+  readonly peerTls: TlsMaterial | undefined;
+  /** Flags that were accepted but have no effect, for the log (etcd warns the same way). */
+  readonly warnings: readonly string[];
   readonly members: readonly MemberConfig[];
   readonly self: MemberConfig;
   readonly clusterToken: string;
@@ -54,6 +64,14 @@ export interface NodeFlags {
   readonly tickMs?: string;
   readonly snapshotCount?: string;
   readonly requestTimeoutMs?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly trustedCaFile?: string;
+  readonly clientCertAuth?: boolean;
+  readonly peerCertFile?: string;
+  readonly peerKeyFile?: string;
+  readonly peerTrustedCaFile?: string;
+  readonly peerClientCertAuth?: boolean;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -131,6 +149,46 @@ export function parseInitialCluster(
   return members;
 }
 
+/**
+ * The TLS material for one listener, or undefined for plain http. An https URL without a
+ * certificate is refused; certificate flags on an http listener are ignored with a warning, as
+ * etcd does.
+ */
+function tlsFor(
+  prefix: '--' | '--peer-',
+  secure: boolean,
+  urlFlags: string,
+  files: { cert?: string; key?: string; ca?: string; clientCertAuth?: boolean },
+  warnings: string[],
+): TlsMaterial | undefined {
+  const given = files.cert !== undefined || files.key !== undefined || files.ca !== undefined;
+  if (!secure) {
+    if (given || files.clientCertAuth === true)
+      warnings.push(
+        `${urlFlags} are http: ${prefix}cert-file, ${prefix}key-file, ${prefix}trusted-ca-file ` +
+          `and ${prefix}client-cert-auth are ignored`,
+      );
+    return undefined;
+  }
+  if (files.cert === undefined || files.key === undefined)
+    throw bad(
+      `${urlFlags} are https, which needs ${prefix}cert-file and ${prefix}key-file ` +
+        `(or use http:// URLs)`,
+    );
+  if (files.clientCertAuth === true && files.ca === undefined)
+    throw bad(
+      `${prefix}client-cert-auth needs ${prefix}trusted-ca-file: the CA that clients' ` +
+        'certificates must chain to',
+    );
+  return loadTls({
+    flagPrefix: prefix,
+    certFile: files.cert,
+    keyFile: files.key,
+    trustedCaFile: files.ca,
+    clientCertAuth: files.clientCertAuth === true,
+  });
+}
+
 export function parseNodeFlags(flags: NodeFlags): NodeConfig {
   const name = flags.name ?? 'default';
   if (!NAME_PATTERN.test(name))
@@ -175,16 +233,60 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
     );
   const engine = flags.engine ?? 'raft';
   if (!/^[a-z][a-z0-9-]*$/.test(engine)) throw bad(`--engine "${engine}" is not an engine name`);
+  // One peer transport, one scheme: every member's peer URLs must agree with this listener.
+  const httpsPeer = members.flatMap((member) =>
+    member.peerUrls.filter((url) => isHttpsUrl(url) !== listenPeer.secure),
+  );
+  if (httpsPeer.length > 0)
+    throw bad(
+      `--listen-peer-urls is ${listenPeer.secure ? 'https' : 'http'} but --initial-cluster has ` +
+        `${httpsPeer.join(', ')}; every peer URL must use the same scheme`,
+    );
+  const warnings: string[] = [];
+  const clientTls = tlsFor(
+    '--',
+    listenClient.secure,
+    '--listen-client-urls',
+    {
+      cert: flags.certFile,
+      key: flags.keyFile,
+      ca: flags.trustedCaFile,
+      clientCertAuth: flags.clientCertAuth,
+    },
+    warnings,
+  );
+  const peerTls = tlsFor(
+    '--peer-',
+    listenPeer.secure,
+    '--listen-peer-urls',
+    {
+      cert: flags.peerCertFile,
+      key: flags.peerKeyFile,
+      ca: flags.peerTrustedCaFile,
+      clientCertAuth: flags.peerClientCertAuth,
+    },
+    warnings,
+  );
+  const metrics =
+    flags.listenMetricsUrls === undefined
+      ? undefined
+      : parseUrlList('--listen-metrics-urls', flags.listenMetricsUrls);
+  if (metrics?.secure === true && clientTls === undefined)
+    throw bad(
+      '--listen-metrics-urls is https, which serves the client certificate: give --cert-file ' +
+        'and --key-file with https --listen-client-urls',
+    );
   return {
     name,
     dataDir: flags.dataDir ?? `${name}.synod`,
     listenClient: listenClient.first,
     advertiseClientUrls: advertiseClient.urls,
     listenPeer: listenPeer.first,
-    listenMetrics:
-      flags.listenMetricsUrls === undefined
-        ? undefined
-        : parseUrlList('--listen-metrics-urls', flags.listenMetricsUrls).first,
+    listenMetrics: metrics?.first,
+    metricsSecure: metrics?.secure === true,
+    clientTls,
+    peerTls,
+    warnings,
     members,
     self,
     clusterToken: token,

@@ -1,8 +1,9 @@
 import type { Server as HttpServer } from 'node:http';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import type { NodeId } from '../core/ids.js';
 import type { PeerAddress } from '../transport/peer-link.js';
+import { ClientListener } from './client-listener.js';
 import type { NodeConfig } from './config.js';
 import { transportClusterId } from './config.js';
 import { findEngine } from './engines.js';
@@ -17,10 +18,10 @@ import { electionService } from './grpc/election-service.js';
 import { kvService } from './grpc/kv-service.js';
 import { leaseService } from './grpc/lease-service.js';
 import { lockService } from './grpc/lock-service.js';
-import { ETCD_API_VERSION, maintenanceService } from './grpc/maintenance-service.js';
+import { dataBytes, ETCD_API_VERSION, maintenanceService } from './grpc/maintenance-service.js';
 import { serviceDefinition } from './grpc/proto.js';
 import { watchService } from './grpc/watch-service.js';
-import { startHttpEndpoints } from './http-endpoints.js';
+import { httpHandler, startHttpEndpoints } from './http-endpoints.js';
 import { MEMBERS_QUERY, membersAnswer } from './join.js';
 import { learnerCheck, needsLeaderCheck } from './grpc/cluster-service.js';
 import { LeaseExpirer } from './lease-expirer.js';
@@ -28,6 +29,7 @@ import type { ServerLogger } from './logger.js';
 import { resolveIdentity, withIdentity } from './member-startup.js';
 import { bootstrapMembership, memberOfNode } from './membership.js';
 import { MembershipKeeper } from './membership-keeper.js';
+import { ServerMetrics } from './metrics.js';
 import { NodeRuntime } from './node.js';
 import { RequestError } from './request-error.js';
 import { parseHttpUrl } from './urls.js';
@@ -60,6 +62,7 @@ export class EtcdServer {
     readonly runtime: NodeRuntime<ServerOp, ServerResult>,
     readonly app: EtcdApplication,
     private readonly grpc: Server,
+    private readonly clientListener: ClientListener,
     private readonly expirer: LeaseExpirer,
     private readonly keeper: MembershipKeeper,
     private readonly http: HttpServer | undefined,
@@ -76,6 +79,7 @@ export class EtcdServer {
     const self = config.self.nodeId;
     const app = new EtcdApplication(bootstrapMembership(identity.bootstrap));
     const hub = new WatchHub(app.store);
+    const metrics = new ServerMetrics();
     // Until the log is applied, dial the members we know of: the initial ones, or those the
     // cluster listed when we joined (the leader may be a member added after the bootstrap).
     const peers = new Map<NodeId, PeerAddress>();
@@ -109,6 +113,8 @@ export class EtcdServer {
         return name === undefined || name === '' ? String(nodeId) : name;
       },
       onFatal: options.onFatal,
+      peerTls: config.peerTls,
+      onWalSync: (seconds) => metrics.observeWalFsync(seconds),
       afterReady: () => {
         const changes = app.takeChanges();
         // From disk at a restart, or from the leader when this member was too far behind.
@@ -150,30 +156,46 @@ export class EtcdServer {
     });
     const guard = (name: string, service: UntypedServiceImplementation) =>
       guarded(context, gate, name, service);
-    grpc.addService(serviceDefinition('KV'), guard('KV', kvService(context)));
-    grpc.addService(serviceDefinition('Watch'), watchService(context));
-    grpc.addService(serviceDefinition('Lease'), guard('Lease', leaseService(context)));
-    grpc.addService(serviceDefinition('Cluster'), guard('Cluster', clusterService(context)));
-    grpc.addService(
-      serviceDefinition('Maintenance'),
-      guard('Maintenance', maintenanceService(context)),
-    );
-    grpc.addService(serviceDefinition('Auth'), authService(context, gate));
-    grpc.addService(serviceDefinition('Lock'), guard('Lock', lockService(context)));
-    grpc.addService(serviceDefinition('Election'), guard('Election', electionService(context)));
-    let port: number;
+    const services = {
+      KV: guard('KV', kvService(context)),
+      Watch: watchService(context),
+      Lease: guard('Lease', leaseService(context)),
+      Cluster: guard('Cluster', clusterService(context)),
+      Maintenance: guard('Maintenance', maintenanceService(context)),
+      Auth: authService(context, gate),
+      Lock: guard('Lock', lockService(context)),
+      Election: guard('Election', electionService(context)),
+    } as const;
+    for (const [name, implementation] of Object.entries(services)) {
+      const definition = serviceDefinition(name as keyof typeof services);
+      grpc.addService(definition, metrics.instrumentService(definition, implementation));
+    }
+    metrics.attach({ config, runtime, app, dataBytes: () => dataBytes(config.dataDir) });
+    const endpoints = { config, runtime, app, version: ETCD_API_VERSION, metrics };
+    let clientListener: ClientListener;
     let http: HttpServer | undefined;
     try {
-      port = await bind(
+      clientListener = await ClientListener.start({
+        host: config.listenClient.host,
+        port: config.listenClient.port,
+        tls: config.clientTls,
         grpc,
-        `${hostForGrpc(config.listenClient.host)}:${config.listenClient.port}`,
-      );
+        http: httpHandler(endpoints),
+        onTlsError: (message) => logger.warn(message, { component: 'api' }),
+      }).catch((error: unknown) => {
+        const address = `${config.listenClient.host}:${config.listenClient.port}`;
+        throw new Error(`cannot listen for clients on ${address}: ${(error as Error).message}`);
+      });
       if (config.listenMetrics !== undefined)
         http = await startHttpEndpoints(
-          { config, runtime, app, version: ETCD_API_VERSION },
+          endpoints,
           config.listenMetrics.host,
           config.listenMetrics.port,
-        );
+          config.metricsSecure ? config.clientTls : undefined,
+        ).catch((error: unknown) => {
+          clientListener.close();
+          throw error;
+        });
     } catch (error) {
       grpc.forceShutdown();
       await runtime.stop();
@@ -196,7 +218,18 @@ export class EtcdServer {
       () => void server.stop().then(() => options.onRemoved?.()),
     );
     late.keeper = keeper;
-    const server = new EtcdServer(config, runtime, app, grpc, expirer, keeper, http, logger, port);
+    const server = new EtcdServer(
+      config,
+      runtime,
+      app,
+      grpc,
+      clientListener,
+      expirer,
+      keeper,
+      http,
+      logger,
+      clientListener.port,
+    );
     keeper.start();
     server.publishSelf();
     return server;
@@ -243,6 +276,7 @@ export class EtcdServer {
     if (this.publishTimer !== undefined) clearTimeout(this.publishTimer);
     this.expirer.stop();
     this.keeper.stop();
+    this.clientListener.close();
     this.http?.closeAllConnections();
     this.http?.close();
     await new Promise<void>((resolve) => {
@@ -257,18 +291,4 @@ export class EtcdServer {
     });
     await this.runtime.stop();
   }
-}
-
-function hostForGrpc(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-function bind(server: Server, address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => {
-      if (error !== null)
-        reject(new Error(`cannot listen for clients on ${address}: ${error.message}`));
-      else resolve(port);
-    });
-  });
 }

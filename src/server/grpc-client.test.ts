@@ -48,10 +48,11 @@ describe('the etcd v3 API through a plain gRPC client', () => {
   let lock: Client;
   let election: Client;
   let metricsPort: number;
+  let clientPort: number;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'synod-grpc-'));
-    const clientPort = await freePort();
+    clientPort = await freePort();
     const peerPort = await freePort();
     metricsPort = await freePort();
     const config = parseNodeFlags({
@@ -339,6 +340,38 @@ describe('the etcd v3 API through a plain gRPC client', () => {
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);
   });
 
+  it('serves the HTTP endpoints on the gRPC client port, with a WAL fsync histogram that grows', async () => {
+    const base = `http://127.0.0.1:${clientPort}`;
+    expect(await (await fetch(`${base}/health`)).json()).toEqual({ health: 'true', reason: '' });
+    const before = parseMetrics(await (await fetch(`${base}/metrics`)).text());
+    const fsync = 'etcd_disk_wal_fsync_duration_seconds';
+    const buckets = [...before.keys()].filter((name) => name.startsWith(`${fsync}_bucket{`));
+    // etcd's buckets: 1 ms doubling to 8.192 s, then +Inf.
+    expect(buckets).toHaveLength(15);
+    expect(buckets[0]).toBe(`${fsync}_bucket{le="0.001"}`);
+    expect(buckets).toContain(`${fsync}_bucket{le="8.192"}`);
+    expect(before.get(`${fsync}_bucket{le="+Inf"}`)).toBe(before.get(`${fsync}_count`));
+    for (let index = 0; index < 5; index++)
+      await call(kv, 'Put', { key: Buffer.from(`metric-${index}`), value: Buffer.from('v') });
+    const after = parseMetrics(await (await fetch(`${base}/metrics`)).text());
+    for (const name of [`${fsync}_count`, 'etcd_server_proposals_applied_total'])
+      expect(after.get(name), name).toBeGreaterThanOrEqual((before.get(name) ?? 0) + 5);
+    expect(after.get('etcd_server_has_leader')).toBe(1);
+    expect(after.get('etcd_mvcc_db_total_size_in_bytes')).toBeGreaterThan(0);
+    expect(after.get('process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(after.has('nodejs_eventloop_lag_seconds')).toBe(true);
+    const putsOk = (samples: Map<string, number>) =>
+      [...samples]
+        .filter(
+          ([name]) =>
+            name.startsWith('grpc_server_handled_total{') &&
+            name.includes('grpc_method="Put"') &&
+            name.includes('grpc_code="OK"'),
+        )
+        .reduce((sum, [, value]) => sum + value, 0);
+    expect(putsOk(after)).toBeGreaterThanOrEqual(putsOk(before) + 5);
+  });
+
   it('reports status like etcd', async () => {
     const statusResponse = await call(maintenance, 'Status', {});
     expect(statusResponse.version).toBe('3.4.0');
@@ -396,3 +429,14 @@ describe('a member without a leader', () => {
     }
   }, 30_000);
 });
+
+/** Prometheus text format: sample lines (name with labels, then the value), comments skipped. */
+function parseMetrics(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return samples;
+}

@@ -1,7 +1,10 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { NodeConfig } from './config.js';
 import type { EtcdApplication, ServerOp, ServerResult } from './etcd-application.js';
+import type { ServerMetrics } from './metrics.js';
 import type { NodeRuntime } from './node.js';
+import type { TlsMaterial } from './tls-files.js';
 
 /** What the HTTP endpoints read; kept narrow so tests can build one. */
 export interface HttpEndpointSources {
@@ -9,27 +12,49 @@ export interface HttpEndpointSources {
   readonly runtime: NodeRuntime<ServerOp, ServerResult>;
   readonly app: EtcdApplication;
   readonly version: string;
+  readonly metrics: ServerMetrics;
 }
 
 /** How long /health waits for its linearizable read. */
 const HEALTH_READ_TIMEOUT_MS = 1000;
 
 /**
- * etcd's HTTP endpoints on `--listen-metrics-urls`: `/health` (a linearizable read of the key
- * "health", as etcdctl's health check does), `/version` and `/metrics` (Prometheus text format,
- * with etcd's metric names where etcd has one).
+ * etcd's HTTP endpoints, on the client port beside gRPC and on `--listen-metrics-urls`: `/health`
+ * (a linearizable read of the key "health", as etcdctl's health check does), `/version` and
+ * `/metrics` (Prometheus text format, see metrics.ts).
  */
-export function startHttpEndpoints(
+export function httpHandler(
   sources: HttpEndpointSources,
-  host: string,
-  port: number,
-): Promise<Server> {
-  const server = createServer((request, response) => {
+): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
     route(sources, request, response).catch(() => {
       if (!response.headersSent) response.writeHead(500);
       response.end();
     });
-  });
+  };
+}
+
+/** The endpoints on a port of their own (etcd's --listen-metrics-urls); https with `tls`. */
+export function startHttpEndpoints(
+  sources: HttpEndpointSources,
+  host: string,
+  port: number,
+  tls: TlsMaterial | undefined,
+): Promise<Server> {
+  const handler = httpHandler(sources);
+  const server =
+    tls === undefined
+      ? createServer(handler)
+      : createHttpsServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            ca: tls.ca,
+            requestCert: tls.clientCertAuth,
+            rejectUnauthorized: tls.clientCertAuth,
+          },
+          handler,
+        );
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -64,8 +89,8 @@ async function route(
       return;
     case '/metrics':
       response
-        .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-        .end(metricsText(sources));
+        .writeHead(200, { 'content-type': sources.metrics.contentType })
+        .end(await sources.metrics.text());
       return;
     default:
       response.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
@@ -83,85 +108,4 @@ async function isHealthy(sources: HttpEndpointSources): Promise<{ ok: boolean; r
   } catch (error) {
     return { ok: false, reason: (error as Error).message };
   }
-}
-
-/** Prometheus text exposition: `# HELP`, `# TYPE`, then the sample. */
-export function metricsText(sources: HttpEndpointSources): string {
-  const metrics = sources.runtime.metrics();
-  const store = sources.app.store;
-  const lines: string[] = [];
-  const add = (name: string, type: 'gauge' | 'counter', help: string, value: number) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
-  };
-  add(
-    'etcd_server_has_leader',
-    'gauge',
-    'Whether or not a leader exists. 1 is existence, 0 is not.',
-    metrics.hasLeader ? 1 : 0,
-  );
-  add(
-    'etcd_server_leader_changes_seen_total',
-    'counter',
-    'The number of leader changes seen.',
-    metrics.leaderChanges,
-  );
-  add(
-    'etcd_server_proposals_committed_total',
-    'gauge',
-    'The total number of consensus proposals committed.',
-    metrics.committedIndex,
-  );
-  add(
-    'etcd_server_proposals_applied_total',
-    'gauge',
-    'The total number of consensus proposals applied.',
-    metrics.appliedIndex,
-  );
-  add(
-    'etcd_server_proposals_pending',
-    'gauge',
-    'The current number of pending proposals to commit.',
-    metrics.proposalsPending,
-  );
-  add(
-    'etcd_server_proposals_failed_total',
-    'counter',
-    'The total number of failed proposals seen.',
-    metrics.proposalsFailed,
-  );
-  add(
-    'etcd_debugging_mvcc_current_revision',
-    'gauge',
-    'The current revision of store.',
-    store.currentRevision,
-  );
-  add(
-    'etcd_debugging_mvcc_compact_revision',
-    'gauge',
-    'The revision of the last compaction in store.',
-    store.compactedRevision,
-  );
-  add(
-    'etcd_debugging_mvcc_keys_total',
-    'gauge',
-    'Total number of keys (with retained history).',
-    store.keyCount,
-  );
-  add(
-    'synod_wal_bytes_written_total',
-    'counter',
-    'Bytes written to the write-ahead log.',
-    metrics.walBytesWritten,
-  );
-  // A histogram with only the +Inf bucket: the count and sum are exact; buckets would need a
-  // timing per fsync, which the storage layer reports only as totals.
-  const fsync = 'etcd_disk_wal_fsync_duration_seconds';
-  lines.push(
-    `# HELP ${fsync} The latency distributions of fsync called by WAL.`,
-    `# TYPE ${fsync} histogram`,
-    `${fsync}_bucket{le="+Inf"} ${metrics.walFsyncs}`,
-    `${fsync}_sum ${metrics.walFsyncSecondsTotal}`,
-    `${fsync}_count ${metrics.walFsyncs}`,
-  );
-  return `${lines.join('\n')}\n`;
 }

@@ -61,6 +61,7 @@ export async function joinRunningCluster(
           await queryPeer(member.peerAddress, MEMBERS_QUERY, {
             timeoutMs: QUERY_TIMEOUT_MS,
             frameBytesMax: 16 * 1024 * 1024,
+            tls: config.peerTls,
           }),
         );
         logger.info('fetched the membership from a running member', { from: member.name });

@@ -14,7 +14,8 @@ import type { FsCounters } from '../storage/instrumented-fs.js';
 import { instrumentFs } from '../storage/instrumented-fs.js';
 import { nodeStorageFs } from '../storage/storage-fs.js';
 import type { PeerAddress } from '../transport/peer-link.js';
-import type { PeerTransportOptions } from '../transport/peer-transport.js';
+import type { PeerTlsOptions } from '../transport/peer-tls.js';
+import type { PeerByteCounts, PeerTransportOptions } from '../transport/peer-transport.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import type { EngineConfig, EngineFactory, ServerEngine } from './engines.js';
 import {
@@ -66,6 +67,10 @@ export interface NodeRuntimeOptions<Op, Res> {
     PeerTransportOptions<ProtocolMessage>,
     'admit' | 'onRefused' | 'onQuery'
   >;
+  /** TLS on peer connections; plain TCP when undefined. */
+  readonly peerTls?: PeerTlsOptions;
+  /** Each WAL fsync's duration in seconds, for etcd_disk_wal_fsync_duration_seconds. */
+  readonly onWalSync?: (seconds: number) => void;
 }
 
 interface PendingRequest<Res> {
@@ -164,6 +169,7 @@ export class NodeRuntime<Op, Res> {
       logger: quietTransportLogger(options.logger.child({ component: 'transport' })),
       limits: { frameBytesMax: SERVER_FRAME_BYTES_MAX, queueBytesMax: 2 * SERVER_FRAME_BYTES_MAX },
       ...options.transportHooks,
+      tls: options.peerTls,
     });
   }
 
@@ -171,7 +177,12 @@ export class NodeRuntime<Op, Res> {
   static async start<Op, Res>(options: NodeRuntimeOptions<Op, Res>): Promise<NodeRuntime<Op, Res>> {
     assert(Number.isInteger(options.tickMs) && options.tickMs >= 1, 'tickMs must be >= 1');
     // Instrumented so the metrics endpoint can report WAL fsync counts and time.
-    const { fs, counters } = instrumentFs(nodeStorageFs);
+    const onWalSync = options.onWalSync;
+    const { fs, counters } = instrumentFs(
+      nodeStorageFs,
+      undefined,
+      onWalSync === undefined ? undefined : (ms) => onWalSync(ms / 1000),
+    );
     const store = await DurableStore.open<unknown>(options.dataDir, {
       fs,
       recordBytesMax: SERVER_RECORD_BYTES_MAX,
@@ -262,6 +273,11 @@ export class NodeRuntime<Op, Res> {
       walFsyncSecondsTotal: this.fsCounters.syncMsTotal / 1000,
       walBytesWritten: this.store.stats().bytesWritten,
     };
+  }
+
+  /** Bytes exchanged with each peer (by node id) since start. */
+  peerBytes(): ReadonlyMap<NodeId, Readonly<PeerByteCounts>> {
+    return this.transport.peerBytes();
   }
 
   /** Asks the engine to hand leadership to `to`. */

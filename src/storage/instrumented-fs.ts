@@ -29,6 +29,8 @@ export type FsHook = (operation: FsOperation, path: string) => void;
 export function instrumentFs(
   base: StorageFs,
   hook: FsHook = () => {},
+  /** Each datasync's or sync's duration, for a latency histogram. */
+  onSyncMs: (ms: number) => void = () => {},
 ): {
   fs: StorageFs;
   counters: FsCounters;
@@ -58,7 +60,9 @@ export function instrumentFs(
   const timed = async (run: () => Promise<void>): Promise<void> => {
     const start = performance.now();
     await run();
-    counters.syncMsTotal += performance.now() - start;
+    const ms = performance.now() - start;
+    counters.syncMsTotal += ms;
+    onSyncMs(ms);
   };
   const wrapFile = (file: StorageFile, path: string): StorageFile => ({
     writev: (buffers, position) => step('writev', path, () => file.writev(buffers, position)),

@@ -18,6 +18,8 @@ export interface InboundContext {
   readonly admit?: (nodeId: NodeId) => Admission | undefined;
   /** Answers a `query` first frame; without it queries are refused. */
   readonly onQuery?: (query: Record<string, unknown>) => Record<string, unknown>;
+  /** Bytes read from an identified peer, for etcd_network_peer_received_bytes_total. */
+  readonly countReceived?: (peerId: NodeId, bytes: number) => void;
 }
 
 /** How long a refused dialer gets to read the refusal before the socket is destroyed. */
@@ -62,6 +64,7 @@ export class InboundConnection {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.peerId !== undefined) this.context.countReceived?.(this.peerId, chunk.length);
     try {
       for (const payload of this.decoder.push(chunk)) {
         if (this.socket.destroyed) return;

@@ -7,3 +7,4 @@ export * from './peer-transport.js';
 export * from './transport-limits.js';
 export * from './transport-logger.js';
 export * from './peer-query.js';
+export * from './peer-tls.js';

@@ -1,10 +1,12 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { assert } from '../core/assert.js';
 import type { NodeId } from '../core/ids.js';
 import { backoffDelayMs } from './backoff.js';
 import { decodeJsonObject, encodeJsonFrame, FrameDecoder, FrameError } from './frame-codec.js';
 import type { Hello, LocalIdentity } from './handshake.js';
 import { checkAnswer, PROTOCOL_VERSION } from './handshake.js';
+import type { PeerTlsOptions } from './peer-tls.js';
+import { dialPeer, isCertificateError } from './peer-tls.js';
 import type { TransportLimits, TransportStats } from './transport-limits.js';
 import type { TransportLogger } from './transport-logger.js';
 
@@ -26,6 +28,10 @@ export interface LinkContext {
   readonly random: () => number;
   /** A peer refused this node with a code (e.g. `removed`): the dialer's owner decides what next. */
   readonly onRefused?: (peer: NodeId, code: string, reason: string) => void;
+  /** TLS for every peer connection; plain TCP when undefined. */
+  readonly tls?: PeerTlsOptions;
+  /** Bytes written per peer, for etcd_network_peer_sent_bytes_total. */
+  readonly countSent?: (peerId: NodeId, bytes: number) => void;
 }
 
 /**
@@ -119,16 +125,7 @@ export class PeerLink {
   private dial(): void {
     assert(this.state === 'connecting', 'dial outside connecting');
     const { local, limits } = this.context;
-    const socket = connect({ host: this.address.host, port: this.address.port });
-    this.socket = socket;
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true, 10_000);
-    const decoder = new FrameDecoder(limits.frameBytesMax);
-    this.timer = setTimeout(() => {
-      this.reportFailure(`no handshake within ${limits.handshakeTimeoutMs} ms`);
-      socket.destroy();
-    }, limits.handshakeTimeoutMs);
-    socket.on('connect', () => {
+    const socket = dialPeer(this.address.host, this.address.port, this.context.tls, () => {
       const hello: Hello = {
         synod: 'hello',
         protocolVersion: PROTOCOL_VERSION,
@@ -138,6 +135,14 @@ export class PeerLink {
       };
       socket.write(encodeJsonFrame(hello, limits.frameBytesMax));
     });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10_000);
+    const decoder = new FrameDecoder(limits.frameBytesMax);
+    this.timer = setTimeout(() => {
+      this.reportFailure(`no handshake within ${limits.handshakeTimeoutMs} ms`);
+      socket.destroy();
+    }, limits.handshakeTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.onData(socket, decoder, chunk));
     socket.on('drain', () => {
       this.waitingForDrain = false;
@@ -145,7 +150,13 @@ export class PeerLink {
     });
     socket.on('error', (error) => {
       this.lastError = error.message;
-      if (this.state === 'connecting') this.reportFailure(error.message);
+      if (
+        this.state === 'connecting' &&
+        this.context.tls !== undefined &&
+        isCertificateError(error)
+      )
+        this.reportRefusedCertificate(error.message);
+      else if (this.state === 'connecting') this.reportFailure(error.message);
     });
     socket.on('close', () => this.onClose(socket));
   }
@@ -225,6 +236,17 @@ export class PeerLink {
     );
   }
 
+  /** A refused certificate is a misconfiguration, not an outage: said loudly, once per outage. */
+  private reportRefusedCertificate(reason: string): void {
+    if (this.outageReported || this.state === 'closed') return;
+    this.outageReported = true;
+    this.context.logger.error(
+      `refused TLS with node ${this.peerId}: ${reason}; its certificate is not trusted here, ` +
+        'or ours is not trusted there: check --peer-trusted-ca-file on both members',
+      { ...this.address },
+    );
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -252,6 +274,7 @@ export class PeerLink {
       const frames = this.queue.slice(start, this.queueHead);
       this.queuedBytes -= bytes;
       this.context.stats.messagesSent += frames.length;
+      this.context.countSent?.(this.peerId, bytes);
       const accepted = socket.write(
         frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes),
       );

@@ -1,21 +1,30 @@
-import { connect } from 'node:net';
 import { decodeJsonObject, encodeJsonFrame, FrameDecoder, FrameError } from './frame-codec.js';
 import type { Query } from './handshake.js';
 import { PROTOCOL_VERSION } from './handshake.js';
 import type { PeerAddress } from './peer-link.js';
+import type { PeerTlsOptions } from './peer-tls.js';
+import { dialPeer } from './peer-tls.js';
 
 /**
  * Asks the node at `address` one question on its peer port (see `Query` in handshake.ts) and
  * resolves with its answer; rejects with the reason when it cannot be reached, does not answer in
- * `timeoutMs`, or answers something that is not an answer.
+ * `timeoutMs`, or answers something that is not an answer. With `tls` it dials TLS, as the peer
+ * transport does.
  */
 export function queryPeer(
   address: PeerAddress,
   query: Record<string, unknown>,
-  options: { readonly timeoutMs: number; readonly frameBytesMax: number },
+  options: {
+    readonly timeoutMs: number;
+    readonly frameBytesMax: number;
+    readonly tls?: PeerTlsOptions | undefined;
+  },
 ): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: address.host, port: address.port });
+    const socket = dialPeer(address.host, address.port, options.tls, () => {
+      const frame: Query = { synod: 'query', protocolVersion: PROTOCOL_VERSION, query };
+      socket.write(encodeJsonFrame(frame, options.frameBytesMax));
+    });
     const decoder = new FrameDecoder(options.frameBytesMax);
     const where = `${address.host}:${address.port}`;
     let settled = false;
@@ -31,10 +40,6 @@ export function queryPeer(
       () => finish(new Error(`${where} did not answer within ${options.timeoutMs} ms`)),
       options.timeoutMs,
     );
-    socket.on('connect', () => {
-      const frame: Query = { synod: 'query', protocolVersion: PROTOCOL_VERSION, query };
-      socket.write(encodeJsonFrame(frame, options.frameBytesMax));
-    });
     socket.on('data', (chunk: Buffer) => {
       try {
         for (const payload of decoder.push(chunk)) {

@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { assert } from '../core/assert.js';
 import type { NodeId } from '../core/ids.js';
 import { assertNodeId } from '../core/ids.js';
@@ -6,6 +7,7 @@ import type { Admission } from './handshake.js';
 import { InboundConnection } from './inbound-connection.js';
 import type { LinkState, PeerAddress } from './peer-link.js';
 import { PeerLink } from './peer-link.js';
+import type { PeerTlsOptions } from './peer-tls.js';
 import type { TransportLimits, TransportStats } from './transport-limits.js';
 import { emptyStats, resolveLimits } from './transport-limits.js';
 import type { TransportLogger } from './transport-logger.js';
@@ -30,6 +32,14 @@ export interface PeerTransportOptions<M extends object> {
   readonly onRefused?: (peer: NodeId, code: string, reason: string) => void;
   /** Answers a joining node's query (see handshake.ts); without it queries are refused. */
   readonly onQuery?: (query: Record<string, unknown>) => Record<string, unknown>;
+  /** TLS on every peer connection, accepted and dialed; plain TCP when undefined. */
+  readonly tls?: PeerTlsOptions;
+}
+
+/** Bytes exchanged with one peer since the transport started. */
+export interface PeerByteCounts {
+  sent: number;
+  received: number;
 }
 
 /**
@@ -45,6 +55,7 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly inbound = new Set<InboundConnection>();
   private readonly server: Server;
+  private readonly bytesByPeer = new Map<NodeId, PeerByteCounts>();
   private started = false;
   private closed = false;
 
@@ -53,8 +64,35 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
     assertNodeId(options.nodeId);
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ?? stderrTransportLogger;
-    this.server = createServer((socket) => this.accept(socket));
+    this.server = this.createListener();
     this.server.maxConnections = this.limits.inboundConnectionsMax;
+  }
+
+  /**
+   * With TLS, the handshake runs before the cluster-id hello: a dialer whose certificate does not
+   * chain to the trusted CA never reaches it, and is refused here loudly.
+   */
+  private createListener(): Server {
+    const tls = this.options.tls;
+    if (tls === undefined) return createServer((socket) => this.accept(socket));
+    const server = createTlsServer(
+      {
+        cert: tls.cert,
+        key: tls.key,
+        ca: tls.ca,
+        requestCert: tls.clientCertAuth,
+        rejectUnauthorized: tls.clientCertAuth,
+      },
+      (socket) => this.accept(socket),
+    );
+    server.on('tlsClientError', (error, socket) => {
+      this.statsCounters.handshakesRefused++;
+      this.logger.error(
+        `refused TLS connection from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ` +
+          `${error.message}; its certificate must chain to --peer-trusted-ca-file`,
+      );
+    });
+    return server;
   }
 
   /** Listens, then starts dialing every peer. Resolves with the bound address. */
@@ -106,6 +144,10 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
       logger: this.logger,
       random: this.options.random ?? Math.random,
       ...(this.options.onRefused === undefined ? {} : { onRefused: this.options.onRefused }),
+      tls: this.options.tls,
+      countSent: (peerId: NodeId, bytes: number) => {
+        this.bytesOf(peerId).sent += bytes;
+      },
     };
     this.links.set(nodeId, new PeerLink(nodeId, address, context));
   }
@@ -133,6 +175,20 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
   /** The state of the outgoing link to each peer. */
   peerStates(): Map<NodeId, LinkState> {
     return new Map([...this.links].map(([nodeId, link]) => [nodeId, link.linkState]));
+  }
+
+  /** Bytes sent to and received from each peer, by node id. */
+  peerBytes(): ReadonlyMap<NodeId, Readonly<PeerByteCounts>> {
+    return this.bytesByPeer;
+  }
+
+  private bytesOf(peerId: NodeId): PeerByteCounts {
+    let counts = this.bytesByPeer.get(peerId);
+    if (counts === undefined) {
+      counts = { sent: 0, received: 0 };
+      this.bytesByPeer.set(peerId, counts);
+    }
+    return counts;
   }
 
   stats(): Readonly<TransportStats> {
@@ -165,6 +221,9 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
       onMessage: (from, message) => this.options.onMessage(from, message as M),
       ...(this.options.admit === undefined ? {} : { admit: this.options.admit }),
       ...(this.options.onQuery === undefined ? {} : { onQuery: this.options.onQuery }),
+      countReceived: (peerId, bytes) => {
+        this.bytesOf(peerId).received += bytes;
+      },
     });
     this.inbound.add(connection);
     socket.on('close', () => this.inbound.delete(connection));

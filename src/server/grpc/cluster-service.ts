@@ -52,7 +52,7 @@ export function clusterService(context: EtcdContext): UntypedServiceImplementati
     })),
     MemberAdd: unary(context, 'MemberAdd', async (request) => {
       requireMembershipChanges(context, 'add a member');
-      const peerUrls = validPeerUrls(request.peerURLs);
+      const peerUrls = validPeerUrls(context, request.peerURLs);
       const isLearner = request.isLearner === true;
       const membership = context.app.membership();
       // etcd's strict reconfiguration check (mayAddMember).
@@ -85,7 +85,7 @@ export function clusterService(context: EtcdContext): UntypedServiceImplementati
     MemberUpdate: unary(context, 'MemberUpdate', async (request) => {
       // Only the peer URLs change: every engine can follow that (the transport redials).
       const memberId = memberIdOfRequest(request);
-      const peerUrls = validPeerUrls(request.peerURLs);
+      const peerUrls = validPeerUrls(context, request.peerURLs);
       const result = await propose(context, {
         type: 'memberUpdate',
         request: { memberId, peerUrls },
@@ -150,10 +150,12 @@ function memberIdOfRequest(request: ProtoObject): string {
 
 /**
  * etcd's types.NewURLs: each peer URL an absolute http(s) URL with host and port and no path.
- * Refused as etcd does (INVALID_ARGUMENT, `given member URLs are invalid`); https is refused with
- * its own message, since the peer transport has no TLS yet.
+ * Refused as etcd does (INVALID_ARGUMENT, `given member URLs are invalid`). A scheme other than the
+ * cluster's (https where members talk plain TCP, or http where they talk TLS) is refused with its
+ * own message: every member dials with one transport, so the new member could never be reached.
  */
-function validPeerUrls(value: unknown): string[] {
+function validPeerUrls(context: EtcdContext, value: unknown): string[] {
+  const scheme = context.config.peerTls === undefined ? 'http:' : 'https:';
   if (!Array.isArray(value) || value.length === 0) throw new ApiError(BAD_URLS);
   const urls = value.map((each) => String(each));
   for (const text of urls) {
@@ -163,13 +165,15 @@ function validPeerUrls(value: unknown): string[] {
     } catch {
       throw new ApiError(BAD_URLS);
     }
-    if (url.protocol === 'https:')
+    if (url.protocol !== scheme && (url.protocol === 'http:' || url.protocol === 'https:'))
       throw new ApiError({
         code: status.INVALID_ARGUMENT,
-        details: `synod: peer URL ${text} is https; TLS between members is not supported yet`,
+        details:
+          `synod: peer URL ${text} is ${url.protocol.slice(0, -1)}, but this cluster's members ` +
+          `talk ${scheme === 'https:' ? 'TLS (https)' : 'plain TCP (http)'}; use ${scheme}//`,
       });
     const pathless = url.pathname === '/' || url.pathname === '';
-    if (url.protocol !== 'http:' || url.port === '' || !pathless || url.search !== '')
+    if (url.protocol !== scheme || url.port === '' || !pathless || url.search !== '')
       throw new ApiError(BAD_URLS);
   }
   return urls;

@@ -10,7 +10,7 @@ import { ApiError, EtcdErrors, fromMvccError, notSupported } from './etcd-errors
 export const ETCD_API_VERSION = '3.4.0';
 
 /** Bytes on disk under the data directory's wal/ and snap/ (etcd's dbSize is its bbolt file). */
-async function dataBytes(dataDir: string): Promise<number> {
+export async function dataBytes(dataDir: string): Promise<number> {
   let total = 0;
   for (const folder of ['wal', 'snap']) {
     const path = join(dataDir, folder);

@@ -60,6 +60,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** TLS for a test cluster: URL schemes, each member's certificate flags, etcdctl's. */
+export interface ProcessClusterTls {
+  readonly clientScheme: 'http' | 'https';
+  readonly peerScheme: 'http' | 'https';
+  /** Extra `synod node` flags for a member (its certificates). */
+  readonly memberArgs: (name: string) => readonly string[];
+  /** etcdctl's --cacert, --cert and --key. */
+  readonly etcdctlArgs: readonly string[];
+}
+
+const PLAIN: ProcessClusterTls = {
+  clientScheme: 'http',
+  peerScheme: 'http',
+  memberArgs: () => [],
+  etcdctlArgs: [],
+};
+
+/** How `ProcessCluster.create` sets its members up. */
+export interface ProcessClusterOptions {
+  /** More `synod node` flags for every member. */
+  readonly extraArgs?: readonly string[];
+  readonly tls?: ProcessClusterTls;
+  /** The folder holding the members' data directories; a new temporary one by default. */
+  readonly root?: string;
+}
+
 export class ProcessCluster {
   readonly members: ProcessMember[] = [];
   private constructor(
@@ -67,15 +93,16 @@ export class ProcessCluster {
     readonly engine: string,
     /** More `synod node` flags for every member. */
     readonly extraArgs: readonly string[],
+    readonly tls: ProcessClusterTls,
   ) {}
 
   static async create(
     size: number,
     engine = 'raft',
-    extraArgs: readonly string[] = [],
+    options: ProcessClusterOptions = {},
   ): Promise<ProcessCluster> {
-    const root = mkdtempSync(join(tmpdir(), 'synod-cluster-'));
-    const cluster = new ProcessCluster(root, engine, extraArgs);
+    const root = options.root ?? mkdtempSync(join(tmpdir(), 'synod-cluster-'));
+    const cluster = new ProcessCluster(root, engine, options.extraArgs ?? [], options.tls ?? PLAIN);
     for (let index = 0; index < size; index++) {
       const name = `n${index + 1}`;
       cluster.members.push({
@@ -91,7 +118,13 @@ export class ProcessCluster {
   }
 
   get endpoints(): string {
-    return this.members.map((member) => `127.0.0.1:${member.clientPort}`).join(',');
+    return this.endpointsOf(this.members.map((member) => member.name));
+  }
+
+  /** Client endpoints for etcdctl; https ones carry the scheme so etcdctl dials TLS. */
+  endpointsOf(names: readonly string[]): string {
+    const scheme = this.tls.clientScheme === 'https' ? 'https://' : '';
+    return names.map((name) => `${scheme}127.0.0.1:${this.member(name).clientPort}`).join(',');
   }
 
   /** A new member with free ports, to be added with `etcdctl member add` and started with `join`. */
@@ -114,11 +147,6 @@ export class ProcessCluster {
     this.start(name);
   }
 
-  /** The client endpoints of the named members. */
-  endpointsOf(names: readonly string[]): string {
-    return names.map((name) => `127.0.0.1:${this.member(name).clientPort}`).join(',');
-  }
-
   member(name: string): ProcessMember {
     const found = this.members.find((member) => member.name === name);
     if (found === undefined) throw new Error(`no member ${name}`);
@@ -135,7 +163,7 @@ export class ProcessCluster {
       member.joinCluster ??
       this.members
         .filter((each) => each.joinCluster === undefined)
-        .map((each) => `${each.name}=http://127.0.0.1:${each.peerPort}`)
+        .map((each) => `${each.name}=${this.tls.peerScheme}://127.0.0.1:${each.peerPort}`)
         .join(',');
     member.log = '';
     member.exitCode = undefined;
@@ -149,9 +177,10 @@ export class ProcessCluster {
         '--data-dir',
         member.dataDir,
         '--listen-client-urls',
-        `http://127.0.0.1:${member.clientPort}`,
+        `${this.tls.clientScheme}://127.0.0.1:${member.clientPort}`,
         '--listen-peer-urls',
-        `http://127.0.0.1:${member.peerPort}`,
+        `${this.tls.peerScheme}://127.0.0.1:${member.peerPort}`,
+        ...this.tls.memberArgs(member.name),
         '--initial-cluster',
         initialCluster,
         '--initial-cluster-token',
@@ -210,7 +239,10 @@ export class ProcessCluster {
     endpoints = this.endpoints,
     input?: string,
   ): Promise<EtcdctlResult> {
-    return etcdctl(['--endpoints', endpoints, '--command-timeout=8s', ...args], input);
+    return etcdctl(
+      ['--endpoints', endpoints, '--command-timeout=8s', ...this.tls.etcdctlArgs, ...args],
+      input,
+    );
   }
 
   /** A long-running etcdctl (watch, lock, elect): its output so far, and a way to stop it. */
@@ -218,10 +250,14 @@ export class ProcessCluster {
     output: () => string;
     kill: (signal?: NodeJS.Signals) => void;
   } {
-    const child = spawn('etcdctl', ['--endpoints', this.endpoints, ...args], {
-      env: { ...process.env, ETCDCTL_API: '3' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'etcdctl',
+      ['--endpoints', this.endpoints, ...this.tls.etcdctlArgs, ...args],
+      {
+        env: { ...process.env, ETCDCTL_API: '3' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     return { output: () => output, kill: (signal = 'SIGKILL') => void child.kill(signal) };
@@ -229,7 +265,7 @@ export class ProcessCluster {
 
   /** The leader's name, from `endpoint status` of the given members; undefined if none agrees. */
   async leader(names = this.members.map((member) => member.name)): Promise<string | undefined> {
-    const endpoints = names.map((name) => `127.0.0.1:${this.member(name).clientPort}`).join(',');
+    const endpoints = this.endpointsOf(names);
     const result = await this.etcdctl(['endpoint', 'status', '-w', 'json'], endpoints);
     if (result.code !== 0) return undefined;
     const statuses = JSON.parse(result.stdout) as {
@@ -252,9 +288,7 @@ export class ProcessCluster {
     for (;;) {
       const leader = await this.leader(names);
       if (leader !== undefined) {
-        const endpoints = names
-          .map((name) => `127.0.0.1:${this.member(name).clientPort}`)
-          .join(',');
+        const endpoints = this.endpointsOf(names);
         const health = await this.etcdctl(['endpoint', 'health'], endpoints);
         if (health.code === 0) return leader;
       }

@@ -19,6 +19,7 @@ import { LeaseExpirer } from './lease-expirer.js';
 import type { ServerLogger } from './logger.js';
 import { NodeRuntime } from './node.js';
 import { RequestError } from './request-error.js';
+import { seedFromRestoredImage } from './restored-image.js';
 import { WatchHub } from './watch-hub.js';
 
 export interface EtcdServerOptions {
@@ -57,6 +58,9 @@ export class EtcdServer {
     const logger = options.logger;
     const engine = findEngine(config.engine);
     const app = new EtcdApplication();
+    const seededRevision = await seedFromRestoredImage(config, app);
+    if (seededRevision !== undefined)
+      logger.info('starting from a restored snapshot image', { revision: seededRevision });
     const hub = new WatchHub(app.store);
     const runtime = await NodeRuntime.start<ServerOp, ServerResult>({
       nodeId: config.self.nodeId,

@@ -2,7 +2,13 @@ import { assert } from '../core/assert.js';
 import type { NodeId } from '../core/ids.js';
 import type { ReplicatedApplication } from '../core/replicated-state-machine.js';
 import { MvccStore } from '../storage/mvcc/index.js';
-import type { MvccCommand, MvccError, MvccEvent, MvccSnapshot } from '../storage/mvcc/index.js';
+import type {
+  MvccCommand,
+  MvccError,
+  MvccEvent,
+  MvccSnapshot,
+  SnapshotRecord,
+} from '../storage/mvcc/index.js';
 import { LeaseClock } from './lease-clock.js';
 
 /** A member's client-facing attributes, published through the log as etcd's members do. */
@@ -30,6 +36,20 @@ export type ServerResult =
 interface ServerSnapshot {
   readonly mvcc: MvccSnapshot;
   readonly members: readonly MemberAttributes[];
+}
+
+/** Keys read per event-loop turn while a snapshot is gathered (a few milliseconds of work). */
+const SNAPSHOT_KEYS_PER_TURN = 4096;
+/** A log entry's framing, ids and JSON field names. */
+const COMMAND_OVERHEAD_BYTES = 64;
+
+/** The string lengths inside a request (keys, values, nested txn ops), bounded in depth. */
+function stringBytes(value: unknown, depth: number): number {
+  if (typeof value === 'string') return value.length;
+  if (typeof value !== 'object' || value === null || depth > 8) return 0;
+  let total = 0;
+  for (const field of Object.values(value)) total += stringBytes(field, depth + 1);
+  return total;
 }
 
 /** Changes produced by applying entries, for the watch hub to publish once they are durable. */
@@ -94,6 +114,41 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
 
   snapshot(): ServerSnapshot {
     return { mvcc: this.store.snapshot(), members: [...this.members.values()] };
+  }
+
+  /**
+   * `snapshot()` without stopping the member: the state is pinned now (`openSnapshot`, the member
+   * list, the leases) and its records are gathered a chunk of keys per event-loop turn while
+   * commands keep applying.
+   */
+  async snapshotAsync(): Promise<ServerSnapshot> {
+    const reader = this.store.openSnapshot();
+    const members = [...this.members.values()];
+    const records: SnapshotRecord[] = [];
+    try {
+      for (;;) {
+        const chunk = reader.next(SNAPSHOT_KEYS_PER_TURN);
+        if (chunk.length === 0) break;
+        for (const record of chunk) records.push(record);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      reader.close();
+    }
+    const mvcc: MvccSnapshot = {
+      format: 'synod-mvcc',
+      version: 1,
+      revision: reader.revision,
+      compactedRevision: reader.compactedRevision,
+      leases: reader.leases,
+      records,
+    };
+    return { mvcc, members };
+  }
+
+  /** What an op adds to the log, roughly: its keys and values plus a fixed overhead. */
+  commandBytes(op: ServerOp): number {
+    return COMMAND_OVERHEAD_BYTES + stringBytes(op.request, 0);
   }
 
   restore(data: unknown): void {

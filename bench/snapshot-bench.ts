@@ -11,13 +11,14 @@
  * prints the time to the first linearizable Range answered, the RSS after it, and the longest
  * event-loop stall any member logged (`the event loop was blocked`, logged above 100 ms).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { credentials } from '@grpc/grpc-js';
 import { etcdServices } from '../src/server/grpc/proto.js';
-import { ProcessCluster } from '../src/server/testing/process-cluster.js';
+import { ProcessCluster, etcdctlExists } from '../src/server/testing/process-cluster.js';
 
 type Message = Record<string, unknown>;
 type Unary = (
@@ -43,6 +44,19 @@ function call(
     const fn = (client as unknown as Record<string, Unary>)[method] as Unary;
     fn.call(client, request, { deadline: Date.now() + timeoutMs }, (error, response) =>
       error === null ? resolve(response) : reject(error),
+    );
+  });
+}
+
+/** etcdctl without the test helper's 30 s limit: a large snapshot takes longer. */
+function etcdctlLong(args: readonly string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'etcdctl',
+      [...args],
+      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 900_000 },
+      (error, _stdout, stderr) =>
+        resolve({ code: error === null ? 0 : Number(error.code ?? 1), stderr }),
     );
   });
 }
@@ -130,15 +144,22 @@ async function main(): Promise<void> {
     );
     console.log(`snapshot files now: ${snapshots.join(', ')}`);
     const stallDuringLoad = longestStallMs(cluster.members.map((m) => m.log));
+    if (process.argv.includes('--show-stalls'))
+      for (const m of cluster.members)
+        for (const line of m.log.split('\n'))
+          if (/blocked|leader|snapshot/.test(line))
+            console.log(`  [${m.name}] ${line.slice(0, 200)}`);
     await cluster.stopAll();
     const restartStarted = Date.now();
     cluster.startAll();
     connect();
     let answered: Message | undefined;
+    let serving: Client | undefined;
     while (answered === undefined) {
       for (const client of clients) {
         try {
           answered = await call(client, 'Range', { key: keyOf(keys - 1) }, 2_000);
+          serving = client;
           break;
         } catch {
           await new Promise((resolve) => setTimeout(resolve, 50));
@@ -146,7 +167,7 @@ async function main(): Promise<void> {
       }
     }
     const restartS = (Date.now() - restartStarted) / 1000;
-    const count = await call(clients[0] as Client, 'Range', {
+    const count = await call(serving as Client, 'Range', {
       key: Buffer.from('key/'),
       range_end: Buffer.from('key0'),
       count_only: true,
@@ -155,10 +176,30 @@ async function main(): Promise<void> {
       `restart to first linearizable read: ${restartS.toFixed(1)} s; count ${String(count.count)}; RSS ` +
         cluster.members.map((m) => `${m.name} ${rssMib(m.process?.pid)} MiB`).join(', '),
     );
+    const stallAfterRestart = longestStallMs(cluster.members.map((m) => m.log));
     console.log(
       `longest event-loop stall logged (>100 ms): during load ${stallDuringLoad} ms, ` +
-        `during restart ${longestStallMs(cluster.members.map((m) => m.log))} ms`,
+        `during restart ${stallAfterRestart} ms`,
     );
+    if (etcdctlExists()) {
+      const member = cluster.members[0];
+      const image = join(cluster.root, 'backup.db');
+      for (const m of cluster.members) m.log = '';
+      const saveStarted = Date.now();
+      const saved = await etcdctlLong([
+        '--endpoints',
+        `127.0.0.1:${member?.clientPort}`,
+        '--command-timeout=600s',
+        'snapshot',
+        'save',
+        image,
+      ]);
+      console.log(
+        `etcdctl snapshot save: exit ${saved.code} in ${((Date.now() - saveStarted) / 1000).toFixed(1)} s, ` +
+          `${((statSync(image, { throwIfNoEntry: false })?.size ?? 0) / 1e6).toFixed(0)} MB; ` +
+          `longest stall logged meanwhile ${longestStallMs(cluster.members.map((m) => m.log))} ms`,
+      );
+    }
   } finally {
     for (const client of clients) client.close();
     await cluster.destroy();

@@ -46,7 +46,7 @@ export const SNAPSHOT_EVERY_ENTRIES = 100_000;
  * Or after this many bytes of applied commands, so that large values do not grow the log (and the
  * replay after a restart) without bound between two snapshots.
  */
-export const SNAPSHOT_EVERY_BYTES = 256 * 1024 * 1024;
+export const SNAPSHOT_EVERY_BYTES = 64 * 1024 * 1024;
 
 const raftEngine: EngineFactory = {
   name: 'raft',

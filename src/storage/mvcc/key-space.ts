@@ -120,7 +120,8 @@ export class KeySpace implements PinnableSpace {
     for (const key of this.compactable) {
       const history = this.histories.get(key) as KeyHistory;
       const kept = compactHistory(history, atRevision);
-      if (kept !== history) for (const view of this.pins) view.preserve(key, history);
+      if (kept !== history)
+        for (const view of this.pins) view.preserve(key, history, kept.length === 0);
       if (kept.length === 0) {
         this.histories.delete(key);
         this.index.delete(key);

@@ -21,6 +21,9 @@ export interface PinnableSpace {
 export class PinnedKeySpace {
   private after: Bytes | undefined;
   private readonly preserved = new Map<Bytes, KeyHistory>();
+  /** Preserved keys that compaction dropped from the index, sorted when `next` needs them. */
+  private dropped: Bytes[] = [];
+  private droppedSorted = true;
   private finished = false;
 
   constructor(
@@ -32,11 +35,16 @@ export class PinnedKeySpace {
     return this.finished;
   }
 
-  /** Called by the key space before compaction replaces or drops `key`'s history. */
-  preserve(key: Bytes, history: KeyHistory): void {
-    if (this.finished || this.preserved.has(key)) return;
+  /** Called by the key space before compaction replaces (or, `dropped`, removes) `key`'s history. */
+  preserve(key: Bytes, history: KeyHistory, dropped: boolean): void {
+    if (this.finished) return;
     if (this.after !== undefined && key <= this.after) return;
-    this.preserved.set(key, history);
+    // The first history seen is the pinned one; a key replaced, then dropped, must still be listed.
+    if (!this.preserved.has(key)) this.preserved.set(key, history);
+    if (dropped) {
+      this.dropped.push(key);
+      this.droppedSorted = false;
+    }
   }
 
   /**
@@ -50,11 +58,21 @@ export class PinnedKeySpace {
     // Keys only the view still knows (compaction dropped them) are merged in up to the last live
     // key, or all of them once the live index is exhausted.
     const bound = live.length < maxKeys ? undefined : live[live.length - 1];
-    const dropped = [...this.preserved.keys()]
-      .filter(
-        (key) => (bound === undefined || key <= bound) && this.space.history(key) === undefined,
-      )
-      .sort();
+    if (!this.droppedSorted) {
+      this.dropped.sort();
+      this.droppedSorted = true;
+    }
+    let take = 0;
+    while (
+      take < this.dropped.length &&
+      (bound === undefined || (this.dropped[take] as Bytes) <= bound)
+    )
+      take++;
+    // A dropped key created again since is in the live index already.
+    const dropped = this.dropped
+      .splice(0, take)
+      .filter((key, index, keys) => key !== keys[index - 1])
+      .filter((key) => this.space.history(key) === undefined);
     const keys = dropped.length === 0 ? live : mergeSorted(live, dropped);
     const out: [Bytes, StoredVersion[]][] = [];
     for (const key of keys) {
@@ -75,6 +93,7 @@ export class PinnedKeySpace {
     if (this.finished) return;
     this.finished = true;
     this.preserved.clear();
+    this.dropped = [];
     this.space.unpin(this);
   }
 }

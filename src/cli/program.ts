@@ -6,6 +6,7 @@ import { registerDemoCommand } from './demo-command.js';
 import { registerScenarioCommand } from './scenario-command.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerSimCommand } from './sim-command.js';
+import { registerSnapshotCommand } from './snapshot-command.js';
 import { registerVariantsCommand } from './variants-command.js';
 import { registerVizCommand } from './viz-command.js';
 
@@ -27,6 +28,7 @@ export function createProgram(io: CliIo): Command {
   registerScenarioCommand(program, io);
   registerServerCommands(program, io);
   registerSimCommand(program, io);
+  registerSnapshotCommand(program, io);
   registerVariantsCommand(program, io);
   registerVizCommand(program, io);
   for (const command of program.commands) {

@@ -42,10 +42,16 @@ export interface Envelope<M> {
   readonly message: M;
 }
 
-/** A durable write. `replace` swaps the whole durable state atomically (snapshot, rename, fsync). */
+/**
+ * A durable write. `replace` swaps the whole durable state atomically (snapshot, rename, fsync).
+ * A `background` replace only restates what the earlier ops already made durable (a compaction:
+ * the snapshot of applied entries plus the log after it), so a store may write it after the batch
+ * is released, as long as it keeps every older record until the replacement is durable; treating
+ * it as a plain replace is always correct.
+ */
 export type PersistOp<R> =
   | { readonly kind: 'append'; readonly records: readonly R[] }
-  | { readonly kind: 'replace'; readonly records: readonly R[] };
+  | { readonly kind: 'replace'; readonly records: readonly R[]; readonly background?: boolean };
 
 export interface Ready<M, R> {
   persist: PersistOp<R>[];

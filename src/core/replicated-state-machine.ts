@@ -26,6 +26,14 @@ export interface ReplicatedApplication<Op, Res> {
   snapshot(): unknown;
   /** Replaces the state with a snapshot's data (from the leader, or from disk after a restart). */
   restore(data: unknown): void;
+  /**
+   * Optional: `snapshot()` built over several turns of the driver's event loop. The state it
+   * describes is the one at the call (the application pins it synchronously); applies may go on
+   * meanwhile. When present, the state machine uses it instead of `snapshot()`.
+   */
+  snapshotAsync?(): Promise<unknown>;
+  /** Optional: the approximate size of an operation in the log, for `snapshotEveryBytes`. */
+  commandBytes?(op: Op): number;
 }
 
 export interface ReplicatedRequest<Op> {
@@ -50,6 +58,11 @@ export type ReplicatedReady<M, R, Res> = Omit<Ready<M, R>, 'responses'> & {
 export interface ReplicatedStateMachineOptions {
   /** Compact the engine's log after this many applied entries (0: never). */
   readonly snapshotEveryEntries: number;
+  /**
+   * Also compact once the operations applied since the last snapshot weigh this many bytes, by
+   * the application's `commandBytes` (0 or absent: entries only).
+   */
+  readonly snapshotEveryBytes?: number;
   /** Upper bound on requests waiting at this node for their command or barrier. */
   readonly pendingRequestsMax: number;
 }
@@ -64,6 +77,13 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
   readonly id: NodeId;
   private applied = 0;
   private appliedSinceSnapshot = 0;
+  private bytesSinceSnapshot = 0;
+  /** An asynchronous snapshot being built, then its result waiting for the next `ready()`. */
+  private snapshotInFlight = false;
+  private builtSnapshot: { index: number; data: unknown } | undefined;
+  private snapshotFailure: unknown;
+  /** Bumped by every restore: a snapshot built from the state before it is stale. */
+  private restores = 0;
   /** Requests proposed through the log, answered when their command is applied here. */
   private readonly awaitingApply = new Map<number, ReplicatedRequest<Op>>();
   /** Reads waiting for their barrier (`index` unknown) or for the applied index to reach it. */
@@ -125,10 +145,21 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
   }
 
   hasReady(): boolean {
-    return this.engine.hasReady() || this.responses.length > 0;
+    return (
+      this.engine.hasReady() ||
+      this.responses.length > 0 ||
+      this.builtSnapshot !== undefined ||
+      this.snapshotFailure !== undefined
+    );
   }
 
   ready(): ReplicatedReady<M, R, Res> {
+    if (this.snapshotFailure !== undefined) throw this.snapshotFailure;
+    if (this.builtSnapshot !== undefined) {
+      // A compaction the engine ignores if a received snapshot has overtaken it.
+      this.engine.compact(this.builtSnapshot.index, this.builtSnapshot.data);
+      this.builtSnapshot = undefined;
+    }
     const batch = this.engine.ready();
     if (batch.snapshot !== undefined)
       this.restoreSnapshot(batch.snapshot.index, batch.snapshot.data);
@@ -156,6 +187,8 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
   }
 
   private restoreSnapshot(index: number, data: unknown): void {
+    this.restores++;
+    this.builtSnapshot = undefined;
     this.application.restore(data);
     this.applied = index;
     this.appliedSinceSnapshot = 0;
@@ -170,6 +203,8 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
     this.applied = entry.index;
     this.appliedSinceSnapshot++;
     if (entry.command === null) return;
+    if (this.application.commandBytes !== undefined)
+      this.bytesSinceSnapshot += this.application.commandBytes(entry.command.op);
     const result = this.application.apply(entry.command.op, entry.index);
     if (entry.command.origin !== this.id) return;
     const request = this.awaitingApply.get(entry.command.requestId);
@@ -192,9 +227,30 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
 
   private maybeCompact(): void {
     const every = this.options.snapshotEveryEntries;
-    if (every <= 0 || this.appliedSinceSnapshot < every) return;
-    this.engine.compact(this.applied, this.application.snapshot());
+    const everyBytes = this.options.snapshotEveryBytes ?? 0;
+    const due =
+      (every > 0 && this.appliedSinceSnapshot >= every) ||
+      (everyBytes > 0 && this.bytesSinceSnapshot >= everyBytes);
+    if (!due || this.snapshotInFlight) return;
     this.appliedSinceSnapshot = 0;
+    this.bytesSinceSnapshot = 0;
+    const index = this.applied;
+    if (this.application.snapshotAsync === undefined) {
+      this.engine.compact(index, this.application.snapshot());
+      return;
+    }
+    this.snapshotInFlight = true;
+    const restores = this.restores;
+    this.application.snapshotAsync().then(
+      (data) => {
+        this.snapshotInFlight = false;
+        if (restores === this.restores) this.builtSnapshot = { index, data };
+      },
+      (error: unknown) => {
+        this.snapshotInFlight = false;
+        this.snapshotFailure = error;
+      },
+    );
   }
 
   private fail(id: number, error: string, leaderHint?: NodeId): void {

@@ -23,6 +23,8 @@ export interface ServerEngine<C> {
   committedIndex(): number | undefined;
   /** Compact the log after this many applied entries (0: never). */
   readonly snapshotEveryEntries: number;
+  /** … or after this many bytes of applied commands (0: entries only). */
+  readonly snapshotEveryBytes: number;
   /** Hands leadership to `to`; false when this engine cannot (not the leader, no such member). */
   transferLeadership(to: NodeId): boolean;
   /** Membership changes, for engines that can make them; undefined when the engine cannot. */
@@ -59,10 +61,16 @@ export interface EngineFactory {
 }
 
 /**
- * Applied entries between snapshots: a snapshot copies the whole MVCC state, so it is taken rarely
- * enough to stay cheap and often enough that a restart replays a short log (etcd: 100,000).
+ * Applied entries between snapshots (etcd's --snapshot-count default, 100,000): a snapshot writes
+ * the whole MVCC state (in the background, see docs/server.md), so it is taken rarely enough that
+ * its cost stays small per write and often enough that a restart replays a short log.
  */
-const SNAPSHOT_EVERY_ENTRIES = 10_000;
+export const SNAPSHOT_EVERY_ENTRIES = 100_000;
+/**
+ * Or after this many bytes of applied commands, so that large values do not grow the log (and the
+ * replay after a restart) without bound between two snapshots.
+ */
+export const SNAPSHOT_EVERY_BYTES = 64 * 1024 * 1024;
 
 const raftEngine: EngineFactory = {
   name: 'raft',
@@ -82,6 +90,7 @@ const raftEngine: EngineFactory = {
       term: () => raft.term,
       committedIndex: () => raft.log.committed,
       snapshotEveryEntries: options.snapshotEveryEntries,
+      snapshotEveryBytes: SNAPSHOT_EVERY_BYTES,
       transferLeadership: (to) => raft.transferLeadership(to),
       membership: {
         config: () => {
@@ -121,6 +130,7 @@ const multiPaxosEngine: EngineFactory = {
       // Multi-Paxos counts slots (batches), not entries: report the applied index instead.
       committedIndex: () => undefined,
       snapshotEveryEntries: options.snapshotEveryEntries,
+      snapshotEveryBytes: SNAPSHOT_EVERY_BYTES,
       transferLeadership: () => false,
       // Its acceptor set is fixed at start (no reconfiguration protocol in this engine).
       membership: undefined,

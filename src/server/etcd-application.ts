@@ -1,7 +1,13 @@
 import { assert } from '../core/assert.js';
 import type { ReplicatedApplication } from '../core/replicated-state-machine.js';
 import { MvccStore } from '../storage/mvcc/index.js';
-import type { MvccCommand, MvccError, MvccEvent, MvccSnapshot } from '../storage/mvcc/index.js';
+import type {
+  MvccCommand,
+  MvccError,
+  MvccEvent,
+  MvccSnapshot,
+  SnapshotRecord,
+} from '../storage/mvcc/index.js';
 import type { AuthCommand, AuthSnapshot } from './auth/auth-store.js';
 import { AuthErrors, AuthStore } from './auth/auth-store.js';
 import { SimpleTokens } from './auth/simple-tokens.js';
@@ -78,6 +84,20 @@ const MEMBERSHIP_ERRORS: Record<MembershipRefusal, MvccError> = {
     message: 'synod: every engine node id (0-65535) has been used; no more members can be added',
   },
 };
+
+/** Keys read per event-loop turn while a snapshot is gathered (a few milliseconds of work). */
+const SNAPSHOT_KEYS_PER_TURN = 4096;
+/** A log entry's framing, ids and JSON field names. */
+const COMMAND_OVERHEAD_BYTES = 64;
+
+/** The string lengths inside a request (keys, values, nested txn ops), bounded in depth. */
+function stringBytes(value: unknown, depth: number): number {
+  if (typeof value === 'string') return value.length;
+  if (typeof value !== 'object' || value === null || depth > 8) return 0;
+  let total = 0;
+  for (const field of Object.values(value)) total += stringBytes(field, depth + 1);
+  return total;
+}
 
 /** Changes produced by applying entries, for the watch hub to publish once they are durable. */
 export interface AppliedChanges {
@@ -166,6 +186,42 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
     };
   }
 
+  /**
+   * `snapshot()` without stopping the member: the state is pinned now (`openSnapshot`, the
+   * membership, the auth state, the leases) and its records are gathered a chunk of keys per event-loop turn while
+   * commands keep applying.
+   */
+  async snapshotAsync(): Promise<ServerSnapshot> {
+    const reader = this.store.openSnapshot();
+    const membership = this.membershipState;
+    const auth = this.auth.snapshot();
+    const records: SnapshotRecord[] = [];
+    try {
+      for (;;) {
+        const chunk = reader.next(SNAPSHOT_KEYS_PER_TURN);
+        if (chunk.length === 0) break;
+        for (const record of chunk) records.push(record);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      reader.close();
+    }
+    const mvcc: MvccSnapshot = {
+      format: 'synod-mvcc',
+      version: 1,
+      revision: reader.revision,
+      compactedRevision: reader.compactedRevision,
+      leases: reader.leases,
+      records,
+    };
+    return { mvcc, membership, auth };
+  }
+
+  /** What an op adds to the log, roughly: its keys and values plus a fixed overhead. */
+  commandBytes(op: ServerOp): number {
+    return COMMAND_OVERHEAD_BYTES + stringBytes(op.request, 0);
+  }
+
   restore(data: unknown): void {
     assert(typeof data === 'object' && data !== null, 'a server snapshot is an object');
     const snapshot = data as ServerSnapshot;
@@ -178,6 +234,15 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
     this.changes.restored = true;
     this.changes.revision = this.store.currentRevision;
     this.changes.events.length = 0;
+  }
+
+  /**
+   * Starts from a restored snapshot image's keys (`synod snapshot restore`), before any entry
+   * applies: the membership stays this cluster's initial one, as etcd's restore makes a new
+   * cluster, and auth starts disabled (the image holds only the keys).
+   */
+  seed(mvcc: MvccSnapshot): void {
+    this.restore({ mvcc, membership: this.membershipState } satisfies ServerSnapshot);
   }
 
   /** The membership as applied here. */

@@ -32,6 +32,7 @@ import { MembershipKeeper } from './membership-keeper.js';
 import { ServerMetrics } from './metrics.js';
 import { NodeRuntime } from './node.js';
 import { RequestError } from './request-error.js';
+import { seedFromRestoredImage } from './restored-image.js';
 import { parseHttpUrl } from './urls.js';
 import { WatchHub } from './watch-hub.js';
 
@@ -78,6 +79,9 @@ export class EtcdServer {
     const config = withIdentity(flags, identity);
     const self = config.self.nodeId;
     const app = new EtcdApplication(bootstrapMembership(identity.bootstrap));
+    const seededRevision = await seedFromRestoredImage(config, app);
+    if (seededRevision !== undefined)
+      logger.info('starting from a restored snapshot image', { revision: seededRevision });
     const hub = new WatchHub(app.store);
     const metrics = new ServerMetrics();
     // Until the log is applied, dial the members we know of: the initial ones, or those the

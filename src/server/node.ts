@@ -158,6 +158,7 @@ export class NodeRuntime<Op, Res> {
     });
     this.machine = new ReplicatedStateMachine(this.engine.log, options.application, {
       snapshotEveryEntries: this.engine.snapshotEveryEntries,
+      snapshotEveryBytes: this.engine.snapshotEveryBytes,
       pendingRequestsMax: 10_000,
     });
     this.transport = new PeerTransport<ProtocolMessage>({

@@ -5,7 +5,11 @@ import { DirectoryLock } from './directory-lock.js';
 import type { DataDirectoryPaths } from './layout.js';
 import { dataDirectoryPaths, parseSequenceName } from './layout.js';
 import type { EncodedSnapshotRecords } from './snapshot-file.js';
-import { encodeSnapshotRecords, writeSnapshotAtomically } from './snapshot-file.js';
+import {
+  encodeSnapshotRecords,
+  encodeSnapshotRecordsAsync,
+  writeSnapshotAtomically,
+} from './snapshot-file.js';
 import type { RecoveryReport } from './store-recovery.js';
 import { recoverStore } from './store-recovery.js';
 import type { StorageFs } from './storage-fs.js';
@@ -26,7 +30,8 @@ export interface LoadResult<R> {
 
 type PreparedOp =
   | { readonly kind: 'append'; readonly buffer: Buffer; readonly recordCount: number }
-  | { readonly kind: 'replace'; readonly records: EncodedSnapshotRecords };
+  | { readonly kind: 'replace'; readonly records: EncodedSnapshotRecords }
+  | { readonly kind: 'background'; readonly records: readonly unknown[] };
 
 export interface DurableStoreStats extends WalStats {
   snapshots: number;
@@ -43,6 +48,9 @@ export class DurableStore<R = unknown> {
   private log: WriteAheadLog | undefined;
   private loaded = false;
   private snapshots = 0;
+  /** The background snapshot being written, if any; the next one waits for it. */
+  private background: Promise<void> = Promise.resolve();
+  private backgroundFailure: unknown;
 
   private constructor(
     readonly paths: DataDirectoryPaths,
@@ -108,13 +116,16 @@ export class DurableStore<R = unknown> {
   apply(ops: readonly PersistOp<R>[], sync: boolean): Promise<void> {
     const log = this.log;
     assert(log !== undefined, 'DurableStore.apply before load');
+    if (this.backgroundFailure !== undefined) return Promise.reject(this.backgroundFailure);
     const prepared = ops.map((op) => this.prepare(log, op));
     const pending: Promise<void>[] = [];
     for (const op of prepared) {
       if (op.kind === 'append') {
         if (op.recordCount > 0) pending.push(log.appendEncoded(op.buffer, op.recordCount, sync));
-      } else {
+      } else if (op.kind === 'replace') {
         pending.push(log.exclusive((control) => this.replace(control, op.records)));
+      } else {
+        pending.push(this.startBackgroundSnapshot(log, op.records));
       }
     }
     return Promise.all(pending).then(() => undefined);
@@ -134,6 +145,7 @@ export class DurableStore<R = unknown> {
           recordCount: op.records.length,
         };
       case 'replace':
+        if (op.background === true) return { kind: 'background', records: op.records };
         return {
           kind: 'replace',
           records: encodeSnapshotRecords(op.records, this.limits.recordBytesMax),
@@ -156,9 +168,44 @@ export class DurableStore<R = unknown> {
     return { ...wal, snapshots: this.snapshots };
   }
 
+  /**
+   * A background replace: only the cut to a new segment is ordered with the other ops (so it
+   * resolves as soon as the next records have a segment of their own); the snapshot is encoded a
+   * piece at a time and written after that, then the segments and snapshots before it are
+   * deleted. Until its rename, recovery reads the previous snapshot and every segment since —
+   * the same state, since the records restate what those segments hold. A failure fails every
+   * later `apply`: the node must restart.
+   */
+  private startBackgroundSnapshot(log: WriteAheadLog, records: readonly unknown[]): Promise<void> {
+    let firstSegment = 0;
+    const cut = log.exclusive(async (control) => {
+      firstSegment = await control.cut();
+    });
+    const previous = this.background;
+    this.background = cut
+      .then(() => previous)
+      .then(async () => {
+        const encoded = await encodeSnapshotRecordsAsync(records, this.limits.recordBytesMax);
+        await writeSnapshotAtomically(this.fs, this.paths.snapshots, firstSegment, encoded);
+        await log.exclusive((control) => control.removeSegmentsBefore(firstSegment));
+        await this.removeSnapshotsBefore(firstSegment);
+        this.snapshots++;
+      })
+      .catch((error: unknown) => {
+        this.backgroundFailure ??= error;
+      });
+    return cut;
+  }
+
+  /** Resolves once every background snapshot started so far is written (or has failed). */
+  backgroundSnapshotsWritten(): Promise<void> {
+    return this.background;
+  }
+
   /** Waits for queued writes, closes the files and releases the directory lock. */
   async close(): Promise<void> {
     try {
+      await this.background;
       await this.log?.close();
     } finally {
       await this.lock.release();

@@ -1,8 +1,10 @@
 import { basename, join } from 'node:path';
 import { SynodError } from '../core/errors.js';
 import { assert } from '../core/assert.js';
+import { crc32c } from './crc32c.js';
 import {
   encodeJsonFrames,
+  FRAME_HEADER_BYTES,
   encodeTextFrame,
   FrameType,
   parseJsonPayload,
@@ -48,6 +50,124 @@ export function encodeSnapshotRecords(
     encodeChunk(records.slice(start, start + RECORDS_PER_CHUNK), payloadBytesMax, chunks);
   }
   return { chunks, recordCount: records.length };
+}
+
+/** Array elements stringified at once before the encoder may yield to the event loop. */
+const ELEMENTS_PER_PIECE = 1024;
+/** Bytes of JSON produced between two yields to the event loop. */
+const BYTES_PER_YIELD = 4 * 1024 * 1024;
+
+/**
+ * `encodeSnapshotRecords` for a state too large to stringify in one go (a million-key MVCC
+ * snapshot inside one record): the same frames, byte for byte, built from JSON pieces of at most
+ * ELEMENTS_PER_PIECE array elements, yielding to the event loop every few megabytes, so the node
+ * goes on serving while its snapshot is encoded. The records must not change meanwhile (the engine
+ * hands over a snapshot it never mutates). Rejects with an AssertionError where the synchronous
+ * encoder throws.
+ */
+export async function encodeSnapshotRecordsAsync(
+  records: readonly unknown[],
+  payloadBytesMax: number,
+): Promise<EncodedSnapshotRecords> {
+  const encoder = new PieceEncoder();
+  const chunks: Buffer[] = [];
+  let frame: Buffer[] = [];
+  let frameBytes = 0;
+  let frameRecords = 0;
+  const flush = () => {
+    if (frameRecords === 0) return;
+    frame.push(Buffer.from(']'));
+    chunks.push(...framePieces(FrameType.snapshotChunk, frame, frameBytes + 1));
+    frame = [];
+    frameBytes = 0;
+    frameRecords = 0;
+  };
+  for (const [index, record] of records.entries()) {
+    const representable =
+      record !== undefined && typeof record !== 'function' && typeof record !== 'symbol';
+    assert(representable, `snapshot record ${index} is not JSON-serializable`);
+    const pieces = await encoder.encode(record);
+    const bytes = pieces.reduce((total, piece) => total + piece.length, 0);
+    // '[' + record + ']' must fit a frame on its own.
+    assert(
+      bytes + 2 <= payloadBytesMax,
+      `snapshot record of ${bytes} bytes exceeds ${payloadBytesMax}`,
+    );
+    if (frameRecords === RECORDS_PER_CHUNK || frameBytes + 1 + bytes + 1 > payloadBytesMax) flush();
+    frame.push(Buffer.from(frameRecords === 0 ? '[' : ','), ...pieces);
+    frameBytes += 1 + bytes;
+    frameRecords++;
+  }
+  flush();
+  return { chunks, recordCount: records.length };
+}
+
+/** A frame whose payload is `pieces` (`payloadBytes` in all), as buffers for one gather-write. */
+function framePieces(type: FrameType, pieces: readonly Buffer[], payloadBytes: number): Buffer[] {
+  const header = Buffer.alloc(FRAME_HEADER_BYTES);
+  header.writeUInt32LE(payloadBytes, 0);
+  header.writeUInt8(type, 8);
+  // The frame checksum: length field, type byte, then the payload (see frame.ts).
+  let crc = crc32c(header, 0, 0, 4);
+  crc = crc32c(header, crc, 8, 9);
+  for (const piece of pieces) crc = crc32c(piece, crc);
+  header.writeUInt32LE(crc, 4);
+  return [header, ...pieces];
+}
+
+/** JSON.stringify, piece by piece: large arrays in slices, with a yield every few megabytes. */
+class PieceEncoder {
+  private sinceYield = 0;
+
+  async encode(value: unknown): Promise<Buffer[]> {
+    const pieces: Buffer[] = [];
+    await this.write(value, pieces);
+    return pieces;
+  }
+
+  private async write(value: unknown, out: Buffer[]): Promise<void> {
+    if (Array.isArray(value) && value.length > ELEMENTS_PER_PIECE) {
+      for (let start = 0; start < value.length; start += ELEMENTS_PER_PIECE) {
+        const slice = JSON.stringify(value.slice(start, start + ELEMENTS_PER_PIECE));
+        // The slice's own brackets become the whole array's: '[' first, ',' between, ']' last.
+        const inner = slice.slice(1, -1);
+        const open = start === 0 ? '[' : ',';
+        const close = start + ELEMENTS_PER_PIECE >= value.length ? ']' : '';
+        await this.emit(open + inner + close, out);
+      }
+      return;
+    }
+    if (isPlainObject(value) && typeof value.toJSON !== 'function') {
+      let first = true;
+      out.push(Buffer.from('{'));
+      for (const [key, field] of Object.entries(value)) {
+        if (field === undefined || typeof field === 'function' || typeof field === 'symbol')
+          continue;
+        out.push(Buffer.from(`${first ? '' : ','}${JSON.stringify(key)}:`));
+        first = false;
+        await this.write(field, out);
+      }
+      out.push(Buffer.from('}'));
+      return;
+    }
+    const text = JSON.stringify(value);
+    assert(typeof text === 'string', 'snapshot value is not JSON-serializable');
+    await this.emit(text, out);
+  }
+
+  private async emit(text: string, out: Buffer[]): Promise<void> {
+    const piece = Buffer.from(text, 'utf8');
+    out.push(piece);
+    this.sinceYield += piece.length;
+    if (this.sinceYield >= BYTES_PER_YIELD) {
+      this.sinceYield = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Encodes records as one chunk frame, halving the chunk until it fits the payload limit. */

@@ -208,6 +208,11 @@ export class RaftLog<C> {
     return this.slice(from, Number.MAX_SAFE_INTEGER);
   }
 
+  /** Whether a compaction dropped entries the driver has not been asked to persist yet. */
+  unpersistedCompacted(): boolean {
+    return this.unpersistedFrom !== undefined && this.unpersistedFrom <= this.snapshotIndex;
+  }
+
   hasUnpersisted(): boolean {
     return this.unpersistedFrom !== undefined;
   }

@@ -110,6 +110,8 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
   private readStates: ReadState[] = [];
   private snapshotForApp: { index: number; data: unknown } | undefined;
   private needsReplace = false;
+  /** A local compaction: its snapshot is written as a background replace (see `takePersist`). */
+  private needsCompactionWrite = false;
   private persisted: HardState = { term: 0, vote: null, commit: 0 };
 
   constructor(context: NodeContext<RaftRecord<C>>) {
@@ -192,7 +194,7 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     this.snapshot = { index, term: this.log.term(index) as number, config, data };
     this.baseConfig = config;
     this.log.compact(index);
-    this.needsReplace = true;
+    this.needsCompactionWrite = true;
   }
 
   /** Asks the leader to hand leadership to `to` (§3.10 of the dissertation). False if not possible. */
@@ -909,6 +911,7 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
       this.readStates.length > 0 ||
       this.snapshotForApp !== undefined ||
       this.needsReplace ||
+      this.needsCompactionWrite ||
       this.broadcastPending ||
       this.forwardCommands.length > 0 ||
       this.forwardReadIds.length > 0 ||
@@ -964,8 +967,11 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
   private takePersist(): PersistOp<RaftRecord<C>>[] {
     const hardState = this.hardState();
     const hardStateRecord: RaftRecord<C> = { type: 'hard-state', ...hardState };
+    // A compaction that dropped entries not yet persisted here must rewrite everything at once.
+    if (this.needsCompactionWrite && this.log.unpersistedCompacted()) this.needsReplace = true;
     if (this.needsReplace) {
       this.needsReplace = false;
+      this.needsCompactionWrite = false;
       this.persisted = hardState;
       const records: RaftRecord<C>[] = [];
       if (this.snapshot !== undefined) records.push({ type: 'snapshot', snapshot: this.snapshot });
@@ -979,7 +985,24 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
       records.push(hardStateRecord);
       this.persisted = hardState;
     }
-    return records.length === 0 ? [] : [{ kind: 'append', records }];
+    const ops: PersistOp<RaftRecord<C>>[] =
+      records.length === 0 ? [] : [{ kind: 'append', records }];
+    if (this.needsCompactionWrite) {
+      // Everything in it is durable once the append above is, so the store may write the
+      // snapshot in the background while the batch goes out.
+      this.needsCompactionWrite = false;
+      const snapshot = this.snapshot as RaftSnapshot;
+      ops.push({
+        kind: 'replace',
+        background: true,
+        records: [
+          { type: 'snapshot', snapshot },
+          { type: 'hard-state', ...this.persisted },
+          { type: 'entries', entries: this.log.all() },
+        ],
+      });
+    }
+    return ops;
   }
 
   // ---------------------------------------------------------------- inspection

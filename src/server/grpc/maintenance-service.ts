@@ -5,6 +5,7 @@ import type { EtcdContext } from './context.js';
 import { headerOf, isLearnerMember, memberIdOfNode, unary } from './context.js';
 import { type ProtoObject, intField } from './convert.js';
 import { ApiError, EtcdErrors, fromMvccError, notSupported } from './etcd-errors.js';
+import { snapshotStream } from './snapshot-stream.js';
 
 /** The etcd version Synod reports: the API level it implements (etcdctl 3.4 checks nothing more). */
 export const ETCD_API_VERSION = '3.4.0';
@@ -21,7 +22,10 @@ export async function dataBytes(dataDir: string): Promise<number> {
   return total;
 }
 
-/** etcd's Maintenance service: Status, Alarm (no alarms), Defragment (nothing to do), MoveLeader. */
+/**
+ * etcd's Maintenance service: Status, Alarm (no alarms), Defragment (nothing to do), MoveLeader,
+ * Hash/HashKV and Snapshot (Synod's own image format, see snapshot-image.ts).
+ */
 export function maintenanceService(context: EtcdContext): UntypedServiceImplementation {
   const { runtime, config } = context;
   const refuse = (what: string) => async (): Promise<ProtoObject> => {
@@ -77,6 +81,7 @@ export function maintenanceService(context: EtcdContext): UntypedServiceImplemen
         hash: outcome.response.hash,
       };
     }),
+    Snapshot: snapshotStream(context),
     Downgrade: unary(context, 'Downgrade', refuse('Downgrade')),
   };
 }

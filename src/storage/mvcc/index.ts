@@ -4,7 +4,7 @@
  */
 export { MvccStore } from './store.js';
 export type { MvccStoreOptions } from './store.js';
-export type { MvccSnapshot, SnapshotRecord } from './snapshot.js';
+export type { MvccSnapshot, MvccSnapshotReader, SnapshotRecord } from './snapshot.js';
 export {
   MAX_TXN_OPS_DEFAULT,
   validateCommand,

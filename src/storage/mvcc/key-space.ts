@@ -1,6 +1,8 @@
 import { assert } from '../../core/assert.js';
 import { compactHistory, visibleAt } from './key-history.js';
 import type { KeyHistory, StoredVersion } from './key-history.js';
+import { PinnedKeySpace } from './pinned-view.js';
+import type { PinnableSpace } from './pinned-view.js';
 import { SortedKeys } from './sorted-keys.js';
 import type { Bytes } from './types.js';
 
@@ -23,8 +25,10 @@ export function keyRange(key: Bytes, rangeEnd: Bytes | undefined): KeyRange {
  * Every key's retained history, plus the ordered index over the keys. A key stays in both until
  * compaction removes its last change, as etcd's treeIndex keeps a deleted key's keyIndex.
  */
-export class KeySpace {
+export class KeySpace implements PinnableSpace {
   private readonly histories = new Map<Bytes, KeyHistory>();
+  /** Open point-in-time views: compaction hands them what it is about to replace. */
+  private readonly pins = new Set<PinnedKeySpace>();
   private index = new SortedKeys();
   /** Keys with more than one change or a tombstone: the only ones a compaction can shrink. */
   private readonly compactable = new Set<Bytes>();
@@ -71,6 +75,27 @@ export class KeySpace {
     return keys;
   }
 
+  /** A consistent view of the key space at `revision` (the current one), read in chunks. */
+  pin(revision: number): PinnedKeySpace {
+    const view = new PinnedKeySpace(this, revision);
+    this.pins.add(view);
+    return view;
+  }
+
+  unpin(view: PinnedKeySpace): void {
+    this.pins.delete(view);
+  }
+
+  keysAfter(after: Bytes | undefined, limit: number): Bytes[] {
+    const keys: Bytes[] = [];
+    this.index.scan(after ?? '', undefined, (key) => {
+      if (key === after) return true;
+      keys.push(key);
+      return keys.length < limit;
+    });
+    return keys;
+  }
+
   /** Records a change; changes arrive in ascending revision order. */
   append(key: Bytes, change: StoredVersion): void {
     const history = this.histories.get(key);
@@ -95,6 +120,8 @@ export class KeySpace {
     for (const key of this.compactable) {
       const history = this.histories.get(key) as KeyHistory;
       const kept = compactHistory(history, atRevision);
+      if (kept !== history)
+        for (const view of this.pins) view.preserve(key, history, kept.length === 0);
       if (kept.length === 0) {
         this.histories.delete(key);
         this.index.delete(key);

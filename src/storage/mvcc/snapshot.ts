@@ -3,6 +3,7 @@ import { isByteString } from './bytes.js';
 import { StoredVersion } from './key-history.js';
 import type { KeyHistory } from './key-history.js';
 import type { KeySpace } from './key-space.js';
+import type { PinnedKeySpace } from './pinned-view.js';
 import type { Bytes } from './types.js';
 
 /**
@@ -28,16 +29,42 @@ export interface MvccSnapshot {
   readonly records: readonly SnapshotRecord[];
 }
 
+/**
+ * A snapshot read a chunk at a time from a point-in-time view, while the store keeps applying:
+ * the same records `snapshot()` would have returned at `revision`, in the same order.
+ */
+export interface MvccSnapshotReader {
+  readonly revision: number;
+  readonly compactedRevision: number;
+  readonly leases: readonly (readonly [number, number])[];
+  /** The records of about `maxKeys` more keys; an empty list once every key has been read. */
+  next(maxKeys: number): SnapshotRecord[];
+  /** Stops early (the view no longer follows compactions). Reading to the end closes it too. */
+  close(): void;
+}
+
+export function pinnedRecords(view: PinnedKeySpace, maxKeys: number): SnapshotRecord[] {
+  const records: SnapshotRecord[] = [];
+  for (;;) {
+    const keys = view.next(maxKeys);
+    for (const [key, history] of keys) pushRecords(records, key, history);
+    // Keys created after the pin yield nothing: keep reading so only the end returns [].
+    if (records.length > 0 || view.done) return records;
+  }
+}
+
+function pushRecords(records: SnapshotRecord[], key: Bytes, history: KeyHistory): void {
+  for (const change of history) {
+    const value = change.tombstone ? null : change.value;
+    const { mainRevision, subRevision, createRevision, version, lease } = change;
+    records.push([key, mainRevision, subRevision, createRevision, version, lease, value]);
+  }
+}
+
 /** Every retained change of the key space, in key then revision order. */
 export function recordsOf(space: KeySpace): SnapshotRecord[] {
   const records: SnapshotRecord[] = [];
-  for (const [key, history] of space.entries()) {
-    for (const change of history) {
-      const value = change.tombstone ? null : change.value;
-      const { mainRevision, subRevision, createRevision, version, lease } = change;
-      records.push([key, mainRevision, subRevision, createRevision, version, lease, value]);
-    }
-  }
+  for (const [key, history] of space.entries()) pushRecords(records, key, history);
   return records;
 }
 

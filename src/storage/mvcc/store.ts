@@ -6,8 +6,8 @@ import { hashKeySpace } from './hash.js';
 import { KeySpace, keyRange } from './key-space.js';
 import { LeaseTable } from './lease-table.js';
 import { executeRange, readRevisionError } from './range.js';
-import { historiesOf, recordsOf } from './snapshot.js';
-import type { MvccSnapshot } from './snapshot.js';
+import { historiesOf, pinnedRecords, recordsOf } from './snapshot.js';
+import type { MvccSnapshot, MvccSnapshotReader } from './snapshot.js';
 import { checkTxnPlan, executeTxnPlan, isWriteTxn, planTxn } from './txn.js';
 import type {
   ApplyResult,
@@ -246,6 +246,22 @@ export class MvccStore implements StateMachine<MvccCommand, ApplyResult, MvccSna
       compactedRevision: this.compactedRaw,
       leases: this.leaseTable.list().map(({ id, ttl }) => [id, ttl] as const),
       records: recordsOf(this.space),
+    };
+  }
+
+  /**
+   * The state at the current revision, read a chunk at a time while commands keep applying (see
+   * `PinnedKeySpace`): opening costs a copy of the lease list, not of the key space. Close a
+   * reader that is not read to the end, or compactions keep handing it histories.
+   */
+  openSnapshot(): MvccSnapshotReader {
+    const view = this.space.pin(this.revision);
+    return {
+      revision: this.revision,
+      compactedRevision: this.compactedRaw,
+      leases: this.leaseTable.list().map(({ id, ttl }) => [id, ttl] as const),
+      next: (maxKeys) => pinnedRecords(view, maxKeys),
+      close: () => view.close(),
     };
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SynodError } from '../core/errors.js';
 import { clusterIdOf, memberIdOf } from './cluster-ids.js';
-import { parseInitialCluster, parseNodeFlags } from './config.js';
+import { parseInitialCluster, parseNodeFlags, timingTicks } from './config.js';
 
 const THREE = 'n1=http://127.0.0.1:2380,n2=http://127.0.0.1:22380,n3=http://127.0.0.1:32380';
 
@@ -63,6 +63,13 @@ describe('synod node flags', () => {
     expect(config.dataDir).toBe('n2.synod');
     expect(config.engine).toBe('raft');
     expect(config.tickMs).toBe(10);
+    expect(config).toMatchObject({ heartbeatIntervalMs: 100, electionTimeoutMs: 1000 });
+    expect(timingTicks(config)).toEqual({ heartbeatTicks: 10, electionTicks: 100 });
+    expect(
+      timingTicks(
+        parseNodeFlags({ tickMs: '20', heartbeatInterval: '60', electionTimeout: '310' }),
+      ),
+    ).toEqual({ heartbeatTicks: 3, electionTicks: 16 });
   });
 
   it('refuses every bad flag with a message naming it', () => {
@@ -83,5 +90,11 @@ describe('synod node flags', () => {
     expect(refusal({ tickMs: '0' })).toContain('--tick-ms');
     expect(refusal({ tickMs: '1.5' })).toContain('--tick-ms');
     expect(refusal({ engine: 'Raft!' })).toContain('--engine');
+    expect(refusal({ heartbeatInterval: 'fast' })).toContain('--heartbeat-interval');
+    expect(refusal({ electionTimeout: '60000' })).toContain('--election-timeout must be');
+    expect(refusal({ heartbeatInterval: '300' })).toContain(
+      '--election-timeout (1000 ms) must be at least 5 times --heartbeat-interval (300 ms)',
+    );
+    expect(refusal({ tickMs: '200' })).toContain('shorter than --tick-ms (200 ms)');
   });
 });

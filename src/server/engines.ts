@@ -31,6 +31,8 @@ export interface EngineFactory {
   readonly description: string;
   /** The engine's options for a server (the simulator's defaults suit small, fast runs). */
   readonly serverOptions: Readonly<Record<string, unknown>>;
+  /** The engine's options for a heartbeat and election timeout given in ticks. */
+  timingOptions(electionTicks: number, heartbeatTicks: number): Readonly<Record<string, unknown>>;
   create<C>(context: NodeContext<unknown>): ServerEngine<C>;
 }
 
@@ -49,6 +51,7 @@ const raftEngine: EngineFactory = {
     // could otherwise exceed the transport's frame limit and be dropped on every retry.
     maxBytesPerMessage: 4 * 1024 * 1024,
   },
+  timingOptions: (electionTicks, heartbeatTicks) => ({ electionTicks, heartbeatTicks }),
   create<C>(context: NodeContext<unknown>): ServerEngine<C> {
     const options = parseRaftOptions(context.options);
     const raft = new RaftNode<C>(context as NodeContext<RaftRecord<C>>);
@@ -71,6 +74,12 @@ const multiPaxosEngine: EngineFactory = {
   name: 'multipaxos',
   description: 'Multi-Paxos with leader leases, batching and pipelining (reads through the log)',
   serverOptions: { snapshotEveryEntries: SNAPSHOT_EVERY_ENTRIES },
+  // The acceptors' lease keeps its default share (6 of 10) of the election timeout.
+  timingOptions: (electionTicks, heartbeatTicks) => ({
+    electionTicks,
+    heartbeatTicks,
+    leaseTicks: Math.max(1, Math.round(0.6 * electionTicks)),
+  }),
   create<C>(context: NodeContext<unknown>): ServerEngine<C> {
     const options = parseMultiPaxosOptions(context.options);
     const engine = new MultiPaxosEngine<C>(context as NodeContext<MultiPaxosRecord<C>>);

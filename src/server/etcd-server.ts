@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { NodeConfig } from './config.js';
-import { transportClusterId } from './config.js';
+import { timingTicks, transportClusterId } from './config.js';
 import { findEngine } from './engines.js';
 import type { ServerOp, ServerResult } from './etcd-application.js';
 import { EtcdApplication } from './etcd-application.js';
@@ -70,7 +70,13 @@ export class EtcdServer {
       clusterId: transportClusterId(config),
       dataDir: config.dataDir,
       engine,
-      engineOptions: engine.serverOptions,
+      engineOptions: {
+        ...engine.serverOptions,
+        ...engine.timingOptions(
+          timingTicks(config).electionTicks,
+          timingTicks(config).heartbeatTicks,
+        ),
+      },
       application: app,
       tickMs: config.tickMs,
       logger,

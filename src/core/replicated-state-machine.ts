@@ -22,7 +22,10 @@ export interface ReplicatedApplication<Op, Res> {
   apply(op: Op, index: number): Res;
   /** A read-only operation, served locally. */
   read(op: Op): Res;
-  /** The whole state, as JSON-serializable data, for the engine to compact its log behind. */
+  /**
+   * The whole state, as JSON-serializable data, for the engine to compact its log behind: a copy
+   * that later applies do not change (it may be held for a while before the engine gets it).
+   */
   snapshot(): unknown;
   /** Replaces the state with a snapshot's data (from the leader, or from disk after a restart). */
   restore(data: unknown): void;
@@ -52,6 +55,13 @@ export interface ReplicatedStateMachineOptions {
   readonly snapshotEveryEntries: number;
   /** Upper bound on requests waiting at this node for their command or barrier. */
   readonly pendingRequestsMax: number;
+  /**
+   * Compact one snapshot period behind: each snapshot is held until the next is taken, and only
+   * then handed to the engine, so the log keeps between one and two periods of entries. A follower
+   * that lags (a quorum commits without it) then catches up from entries rather than receiving and
+   * restoring the whole state, as etcd keeps 5,000 entries after its snapshots. Off by default.
+   */
+  readonly compactOnePeriodBehind?: boolean;
 }
 
 /**
@@ -64,6 +74,8 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
   readonly id: NodeId;
   private applied = 0;
   private appliedSinceSnapshot = 0;
+  /** With compactOnePeriodBehind: the last snapshot taken, not yet given to the engine. */
+  private heldSnapshot: { readonly index: number; readonly data: unknown } | undefined;
   /** Requests proposed through the log, answered when their command is applied here. */
   private readonly awaitingApply = new Map<number, ReplicatedRequest<Op>>();
   /** Reads waiting for their barrier (`index` unknown) or for the applied index to reach it. */
@@ -159,6 +171,7 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
     this.application.restore(data);
     this.applied = index;
     this.appliedSinceSnapshot = 0;
+    this.heldSnapshot = undefined; // older than the engine's snapshot now
   }
 
   private applyEntry(entry: CommittedEntry<LogCommand<Op>>): void {
@@ -193,8 +206,16 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
   private maybeCompact(): void {
     const every = this.options.snapshotEveryEntries;
     if (every <= 0 || this.appliedSinceSnapshot < every) return;
-    this.engine.compact(this.applied, this.application.snapshot());
+    const data = this.application.snapshot();
     this.appliedSinceSnapshot = 0;
+    if (this.options.compactOnePeriodBehind !== true) {
+      this.engine.compact(this.applied, data);
+      return;
+    }
+    // The held snapshot is a copy (the application's snapshot contract), still valid now.
+    if (this.heldSnapshot !== undefined)
+      this.engine.compact(this.heldSnapshot.index, this.heldSnapshot.data);
+    this.heldSnapshot = { index: this.applied, data };
   }
 
   private fail(id: number, error: string, leaderHint?: NodeId): void {

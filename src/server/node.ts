@@ -138,6 +138,7 @@ export class NodeRuntime<Op, Res> {
     this.machine = new ReplicatedStateMachine(this.engine.log, options.application, {
       snapshotEveryEntries: this.engine.snapshotEveryEntries,
       pendingRequestsMax: 10_000,
+      compactOnePeriodBehind: true,
     });
     this.transport = new PeerTransport<ProtocolMessage>({
       clusterId: options.clusterId,

@@ -1,6 +1,8 @@
 /**
  * Runs every benchmark in turn, each in its own process so that one's heap and JIT state do not
  * colour the next:  npm run bench  (or node dist/bench/run-all.js [name ...] to pick some).
+ * etcd-compare.js (Synod against etcd 3.4, several minutes) is not a *-bench file and runs only
+ * on its own: node dist/bench/etcd-compare.js (see docs/server.md).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SynodError } from '../core/errors.js';
 import { EXIT, type CliIo } from './io.js';
+import { registerBenchCommand } from './bench/bench-command.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerScenarioCommand } from './scenario-command.js';
@@ -23,6 +24,7 @@ export function createProgram(io: CliIo): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
     .exitOverride();
+  registerBenchCommand(program, io);
   registerCheckCommand(program, io);
   registerDemoCommand(program, io);
   registerScenarioCommand(program, io);

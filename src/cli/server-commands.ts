@@ -69,7 +69,13 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       'etcd-cluster',
     )
     .option('--engine <name>', `replicated-log engine (${ENGINE_NAMES})`, 'raft')
-    .option('--tick-ms <ms>', 'real time per engine tick; Raft elects after 15-30 ticks', '10')
+    .option('--tick-ms <ms>', 'real time per engine tick (the engines count time in ticks)', '10')
+    .option('--heartbeat-interval <ms>', "how often the leader heartbeats (etcd's default)", '100')
+    .option(
+      '--election-timeout <ms>',
+      "a follower campaigns after this long (to twice it) without a leader (etcd's default)",
+      '1000',
+    )
     .option(
       '--request-timeout-ms <ms>',
       'how long a request waits before "request timed out"',
@@ -78,7 +84,7 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .option(
       '--snapshot-count <n>',
       'applied entries between snapshots (the log is compacted behind each)',
-      '10000',
+      '100000',
     )
     .option('--cert-file <path>', 'client port TLS certificate (PEM), for https client URLs')
     .option('--key-file <path>', 'client port TLS private key (PEM)')

@@ -121,6 +121,24 @@ describe('ReplicatedKv', () => {
     expect(engine.compactions).toEqual([{ index: 2, snapshot: [['k', 'v']] }]);
   });
 
+  it('compacts one period behind when asked, keeping the entries a lagging follower needs', () => {
+    const engine = new ScriptedLog(1);
+    const kv = new ReplicatedKv(engine, {
+      snapshotEveryEntries: 2,
+      pendingRequestsMax: 10,
+      compactOnePeriodBehind: true,
+    });
+    engine.commit(1, { origin: 2, requestId: 1, op: { f: 'put', key: 'k', value: 'v' } });
+    engine.commit(2, null);
+    kv.ready();
+    expect(engine.compactions).toEqual([]);
+    engine.commit(3, { origin: 2, requestId: 2, op: { f: 'put', key: 'k', value: 'w' } });
+    engine.commit(4, null);
+    kv.ready();
+    // The snapshot taken at 2 reaches the engine only now, unchanged by the put at 3.
+    expect(engine.compactions).toEqual([{ index: 2, snapshot: [['k', 'v']] }]);
+  });
+
   it('bounds the requests waiting at a node', () => {
     const engine = new ScriptedLog(1);
     const kv = new ReplicatedKv(engine, { snapshotEveryEntries: 0, pendingRequestsMax: 1 });

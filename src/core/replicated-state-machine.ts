@@ -22,7 +22,10 @@ export interface ReplicatedApplication<Op, Res> {
   apply(op: Op, index: number): Res;
   /** A read-only operation, served locally. */
   read(op: Op): Res;
-  /** The whole state, as JSON-serializable data, for the engine to compact its log behind. */
+  /**
+   * The whole state, as JSON-serializable data, for the engine to compact its log behind: a copy
+   * that later applies do not change (it may be held for a while before the engine gets it).
+   */
   snapshot(): unknown;
   /** Replaces the state with a snapshot's data (from the leader, or from disk after a restart). */
   restore(data: unknown): void;
@@ -65,6 +68,13 @@ export interface ReplicatedStateMachineOptions {
   readonly snapshotEveryBytes?: number;
   /** Upper bound on requests waiting at this node for their command or barrier. */
   readonly pendingRequestsMax: number;
+  /**
+   * Compact one snapshot period behind: each snapshot is held until the next is taken, and only
+   * then handed to the engine, so the log keeps between one and two periods of entries. A follower
+   * that lags (a quorum commits without it) then catches up from entries rather than receiving and
+   * restoring the whole state, as etcd keeps 5,000 entries after its snapshots. Off by default.
+   */
+  readonly compactOnePeriodBehind?: boolean;
 }
 
 /**
@@ -84,6 +94,8 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
   private snapshotFailure: unknown;
   /** Bumped by every restore: a snapshot built from the state before it is stale. */
   private restores = 0;
+  /** With compactOnePeriodBehind: the last snapshot taken, not yet given to the engine. */
+  private heldSnapshot: { readonly index: number; readonly data: unknown } | undefined;
   /** Requests proposed through the log, answered when their command is applied here. */
   private readonly awaitingApply = new Map<number, ReplicatedRequest<Op>>();
   /** Reads waiting for their barrier (`index` unknown) or for the applied index to reach it. */
@@ -156,9 +168,9 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
   ready(): ReplicatedReady<M, R, Res> {
     if (this.snapshotFailure !== undefined) throw this.snapshotFailure;
     if (this.builtSnapshot !== undefined) {
-      // A compaction the engine ignores if a received snapshot has overtaken it.
-      this.engine.compact(this.builtSnapshot.index, this.builtSnapshot.data);
+      const built = this.builtSnapshot;
       this.builtSnapshot = undefined;
+      this.snapshotTaken(built.index, built.data);
     }
     const batch = this.engine.ready();
     if (batch.snapshot !== undefined)
@@ -192,6 +204,7 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
     this.application.restore(data);
     this.applied = index;
     this.appliedSinceSnapshot = 0;
+    this.heldSnapshot = undefined; // older than the engine's snapshot now
   }
 
   private applyEntry(entry: CommittedEntry<LogCommand<Op>>): void {
@@ -236,7 +249,7 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
     this.bytesSinceSnapshot = 0;
     const index = this.applied;
     if (this.application.snapshotAsync === undefined) {
-      this.engine.compact(index, this.application.snapshot());
+      this.snapshotTaken(index, this.application.snapshot());
       return;
     }
     this.snapshotInFlight = true;
@@ -251,6 +264,22 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
         this.snapshotFailure = error;
       },
     );
+  }
+
+  /**
+   * A snapshot of the state at `index` is ready: the engine compacts behind it, or, one period
+   * behind, behind the one held before it.
+   */
+  private snapshotTaken(index: number, data: unknown): void {
+    if (this.options.compactOnePeriodBehind !== true) {
+      // A compaction the engine ignores if a received snapshot has overtaken it.
+      this.engine.compact(index, data);
+      return;
+    }
+    // The held snapshot is a copy (the application's snapshot contract), still valid now.
+    if (this.heldSnapshot !== undefined)
+      this.engine.compact(this.heldSnapshot.index, this.heldSnapshot.data);
+    this.heldSnapshot = { index, data };
   }
 
   private fail(id: number, error: string, leaderHint?: NodeId): void {

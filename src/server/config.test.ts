@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SynodError } from '../core/errors.js';
 import { clusterIdOf, memberIdOf } from './cluster-ids.js';
-import { parseInitialCluster, parseNodeFlags } from './config.js';
+import { parseInitialCluster, parseNodeFlags, timingTicks } from './config.js';
 import { TestCa, opensslExists } from './testing/certificates.js';
 
 const THREE = 'n1=http://127.0.0.1:2380,n2=http://127.0.0.1:22380,n3=http://127.0.0.1:32380';
@@ -68,6 +68,14 @@ describe('synod node flags', () => {
     expect(config.engine).toBe('raft');
     expect(config.tickMs).toBe(10);
     expect(config.initialClusterState).toBe('new');
+    expect(config).toMatchObject({ heartbeatIntervalMs: 100, electionTimeoutMs: 1000 });
+    expect(timingTicks(config)).toEqual({ heartbeatTicks: 10, electionTicks: 100 });
+    expect(
+      timingTicks(
+        parseNodeFlags({ tickMs: '20', heartbeatInterval: '60', electionTimeout: '310' }),
+      ),
+    ).toEqual({ heartbeatTicks: 3, electionTicks: 16 });
+    expect(config.snapshotCount).toBe(100_000);
   });
 
   it('takes --initial-cluster-state existing for a member joining a running cluster', () => {
@@ -113,6 +121,12 @@ describe('synod node flags', () => {
     expect(refusal({ tickMs: '0' })).toContain('--tick-ms');
     expect(refusal({ tickMs: '1.5' })).toContain('--tick-ms');
     expect(refusal({ engine: 'Raft!' })).toContain('--engine');
+    expect(refusal({ heartbeatInterval: 'fast' })).toContain('--heartbeat-interval');
+    expect(refusal({ electionTimeout: '60000' })).toContain('--election-timeout must be');
+    expect(refusal({ heartbeatInterval: '300' })).toContain(
+      '--election-timeout (1000 ms) must be at least 5 times --heartbeat-interval (300 ms)',
+    );
+    expect(refusal({ tickMs: '200' })).toContain('shorter than --tick-ms (200 ms)');
   });
 });
 

@@ -44,6 +44,10 @@ export interface NodeConfig {
   readonly tickMs: number;
   /** etcd's --snapshot-count: applied entries between snapshots. */
   readonly snapshotCount: number;
+  /** etcd's --heartbeat-interval: how often the leader heartbeats, in ms (a whole number of ticks). */
+  readonly heartbeatIntervalMs: number;
+  /** etcd's --election-timeout: a follower that hears no leader for this long (to twice it) campaigns. */
+  readonly electionTimeoutMs: number;
   /** How long a client request may wait for its answer before `etcdserver: request timed out`. */
   readonly requestTimeoutMs: number;
 }
@@ -63,6 +67,8 @@ export interface NodeFlags {
   readonly engine?: string;
   readonly tickMs?: string;
   readonly snapshotCount?: string;
+  readonly heartbeatInterval?: string;
+  readonly electionTimeout?: string;
   readonly requestTimeoutMs?: string;
   readonly certFile?: string;
   readonly keyFile?: string;
@@ -276,6 +282,7 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
       '--listen-metrics-urls is https, which serves the client certificate: give --cert-file ' +
         'and --key-file with https --listen-client-urls',
     );
+  const tickMs = integerFlag('--tick-ms', flags.tickMs, 10, 1, 1000);
   return {
     name,
     dataDir: flags.dataDir ?? `${name}.synod`,
@@ -293,8 +300,15 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
     initialClusterState: state,
     clusterId: clusterIdOf(members.map((member) => member.memberId)),
     engine,
-    tickMs: integerFlag('--tick-ms', flags.tickMs, 10, 1, 1000),
-    snapshotCount: integerFlag('--snapshot-count', flags.snapshotCount, 10_000, 1, 100_000_000),
+    tickMs,
+    ...timing(flags, tickMs),
+    snapshotCount: integerFlag(
+      '--snapshot-count',
+      flags.snapshotCount,
+      100_000, // etcd 3.4's default
+      1,
+      100_000_000,
+    ),
     requestTimeoutMs: integerFlag(
       '--request-timeout-ms',
       flags.requestTimeoutMs,
@@ -302,6 +316,53 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
       100,
       600_000,
     ),
+  };
+}
+
+/** etcd's defaults: a heartbeat every 100 ms, elections after 1 to 2 s without one. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 100;
+export const DEFAULT_ELECTION_TIMEOUT_MS = 1000;
+
+/**
+ * The election timing, checked as etcd checks it (the election timeout at least five heartbeats,
+ * at most 50 s) and against the tick, since the engines count in ticks.
+ */
+function timing(
+  flags: NodeFlags,
+  tickMs: number,
+): { heartbeatIntervalMs: number; electionTimeoutMs: number } {
+  const heartbeatIntervalMs = integerFlag(
+    '--heartbeat-interval',
+    flags.heartbeatInterval,
+    DEFAULT_HEARTBEAT_INTERVAL_MS,
+    1,
+    10_000,
+  );
+  const electionTimeoutMs = integerFlag(
+    '--election-timeout',
+    flags.electionTimeout,
+    DEFAULT_ELECTION_TIMEOUT_MS,
+    1,
+    50_000,
+  );
+  if (electionTimeoutMs < 5 * heartbeatIntervalMs)
+    throw bad(
+      `--election-timeout (${electionTimeoutMs} ms) must be at least 5 times --heartbeat-interval ` +
+        `(${heartbeatIntervalMs} ms), as etcd requires`,
+    );
+  if (heartbeatIntervalMs < tickMs)
+    throw bad(
+      `--heartbeat-interval (${heartbeatIntervalMs} ms) is shorter than --tick-ms (${tickMs} ms); ` +
+        'the engine counts time in ticks',
+    );
+  return { heartbeatIntervalMs, electionTimeoutMs };
+}
+
+/** The timing in the engine's units (ticks), rounded to the nearest whole tick. */
+export function timingTicks(config: NodeConfig): { heartbeatTicks: number; electionTicks: number } {
+  return {
+    heartbeatTicks: Math.max(1, Math.round(config.heartbeatIntervalMs / config.tickMs)),
+    electionTicks: Math.max(2, Math.round(config.electionTimeoutMs / config.tickMs)),
   };
 }
 

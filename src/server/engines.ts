@@ -57,6 +57,8 @@ export interface EngineFactory {
   readonly serverOptions: Readonly<Record<string, unknown>>;
   /** Whether members can be added, removed and promoted (the engine has `membership`). */
   readonly canChangeMembership: boolean;
+  /** The engine's options for a heartbeat and election timeout given in ticks. */
+  timingOptions(electionTicks: number, heartbeatTicks: number): Readonly<Record<string, unknown>>;
   create<C>(context: NodeContext<unknown>): ServerEngine<C>;
 }
 
@@ -82,6 +84,7 @@ const raftEngine: EngineFactory = {
     maxBytesPerMessage: 4 * 1024 * 1024,
   },
   canChangeMembership: true,
+  timingOptions: (electionTicks, heartbeatTicks) => ({ electionTicks, heartbeatTicks }),
   create<C>(context: NodeContext<unknown>): ServerEngine<C> {
     const options = parseRaftOptions(context.options);
     const raft = new RaftNode<C>(context as NodeContext<RaftRecord<C>>);
@@ -121,6 +124,12 @@ const multiPaxosEngine: EngineFactory = {
   description: 'Multi-Paxos with leader leases, batching and pipelining (reads through the log)',
   serverOptions: { snapshotEveryEntries: SNAPSHOT_EVERY_ENTRIES },
   canChangeMembership: false,
+  // The acceptors' lease keeps its default share (6 of 10) of the election timeout.
+  timingOptions: (electionTicks, heartbeatTicks) => ({
+    electionTicks,
+    heartbeatTicks,
+    leaseTicks: Math.max(1, Math.round(0.6 * electionTicks)),
+  }),
   create<C>(context: NodeContext<unknown>): ServerEngine<C> {
     const options = parseMultiPaxosOptions(context.options);
     const engine = new MultiPaxosEngine<C>(context as NodeContext<MultiPaxosRecord<C>>);

@@ -5,7 +5,7 @@ import type { NodeId } from '../core/ids.js';
 import type { PeerAddress } from '../transport/peer-link.js';
 import { ClientListener } from './client-listener.js';
 import type { NodeConfig } from './config.js';
-import { transportClusterId } from './config.js';
+import { timingTicks, transportClusterId } from './config.js';
 import { findEngine } from './engines.js';
 import type { ServerOp, ServerResult } from './etcd-application.js';
 import { EtcdApplication } from './etcd-application.js';
@@ -108,6 +108,10 @@ export class EtcdServer {
         ...engine.serverOptions,
         snapshotEveryEntries: config.snapshotCount,
         ...(identity.joined ? { join: true } : {}),
+        ...engine.timingOptions(
+          timingTicks(config).electionTicks,
+          timingTicks(config).heartbeatTicks,
+        ),
       },
       application: app,
       tickMs: config.tickMs,

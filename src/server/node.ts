@@ -39,7 +39,7 @@ export interface NodeRuntimeOptions<Op, Res> {
   readonly engine: EngineFactory;
   readonly engineOptions?: Readonly<Record<string, unknown>>;
   readonly application: ReplicatedApplication<Op, Res>;
-  /** Real time per engine tick: Raft's 15-tick election timeout is 150-300 ms at 10 ms. */
+  /** Real time per engine tick; the engine's election timeout and heartbeat are counted in ticks. */
   readonly tickMs: number;
   readonly logger: ServerLogger;
   /** A member's name for log lines (the engine knows only node ids). */
@@ -160,6 +160,7 @@ export class NodeRuntime<Op, Res> {
       snapshotEveryEntries: this.engine.snapshotEveryEntries,
       snapshotEveryBytes: this.engine.snapshotEveryBytes,
       pendingRequestsMax: 10_000,
+      compactOnePeriodBehind: true,
     });
     this.transport = new PeerTransport<ProtocolMessage>({
       clusterId: options.clusterId,

@@ -24,7 +24,7 @@ export function minLeaseTtlSeconds(electionTimeoutMs: number): number {
  */
 export function leaseService(context: EtcdContext): UntypedServiceImplementation {
   const header = (revision: number) => headerOf(context, revision);
-  const minTtl = minLeaseTtlSeconds(context.config.tickMs * 15);
+  const minTtl = minLeaseTtlSeconds(context.config.electionTimeoutMs);
   return {
     LeaseGrant: unary(context, 'LeaseGrant', async (message) => {
       const requested = intField(message, 'TTL');

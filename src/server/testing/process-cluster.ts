@@ -88,6 +88,9 @@ export interface ProcessClusterOptions {
 
 export class ProcessCluster {
   readonly members: ProcessMember[] = [];
+  /** `--election-timeout` of every member; tests that load the cluster hard may raise it. */
+  electionTimeoutMs = '300';
+
   private constructor(
     readonly root: string,
     readonly engine: string,
@@ -189,10 +192,14 @@ export class ProcessCluster {
         member.joinCluster === undefined ? 'new' : 'existing',
         '--engine',
         this.engine,
-        // Twice the default tick: the test suite shares two cores with other test files, and a
-        // member starved for 150 ms would otherwise start needless elections mid-test.
+        // Elections after 300-600 ms rather than etcd's 1-2 s keep failover tests short; the tick
+        // is twice the default so a member's timers are not serviced needlessly often.
         '--tick-ms',
         '20',
+        '--heartbeat-interval',
+        '60',
+        '--election-timeout',
+        this.electionTimeoutMs,
         ...this.extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -301,12 +308,20 @@ export class ProcessCluster {
   }
 }
 
-export function etcdctl(args: readonly string[], input?: string): Promise<EtcdctlResult> {
+export function etcdctl(
+  args: readonly string[],
+  input?: string,
+  timeoutMs = 30_000,
+): Promise<EtcdctlResult> {
   return new Promise((resolve) => {
     const child = execFile(
       'etcdctl',
       [...args],
-      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 30_000 },
+      {
+        env: { ...process.env, ETCDCTL_API: '3' },
+        timeout: timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
         resolve({ code, stdout, stderr });

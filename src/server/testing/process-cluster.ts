@@ -15,6 +15,8 @@ export interface ProcessMember {
   readonly name: string;
   readonly clientPort: number;
   readonly peerPort: number;
+  /** /health, /metrics and the live state (/synod/v1/state). */
+  readonly metricsPort: number;
   readonly dataDir: string;
   process: ChildProcess | undefined;
   log: string;
@@ -70,12 +72,18 @@ export class ProcessCluster {
         name,
         clientPort: await freePort(),
         peerPort: await freePort(),
+        metricsPort: await freePort(),
         dataDir: join(cluster.root, name),
         process: undefined,
         log: '',
       });
     }
     return cluster;
+  }
+
+  /** Each member's HTTP endpoint (live state, metrics), in member order. */
+  get httpUrls(): string[] {
+    return this.members.map((member) => `http://127.0.0.1:${member.metricsPort}`);
   }
 
   get endpoints(): string {
@@ -111,6 +119,8 @@ export class ProcessCluster {
         `http://127.0.0.1:${member.clientPort}`,
         '--listen-peer-urls',
         `http://127.0.0.1:${member.peerPort}`,
+        '--listen-metrics-urls',
+        `http://127.0.0.1:${member.metricsPort}`,
         '--initial-cluster',
         initialCluster,
         '--initial-cluster-token',

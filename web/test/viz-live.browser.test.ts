@@ -155,6 +155,19 @@ describe.runIf(runnable)('live mode on a 3-process cluster, in chromium', () => 
     await expect.poll(() => page.textContent('#banner')).toContain('"127.0.0.1" has no port');
   });
 
+  it('leaves live mode for the simulator, and connects again from the live field', async () => {
+    await page.click('#live-leave');
+    expect(await page.locator('#play').isVisible()).toBe(true);
+    expect(await page.locator('g.live-link').count()).toBe(0);
+    expect(new URL(page.url()).searchParams.get('live')).toBeNull();
+    await page.fill('#live-endpoints', cluster.httpUrls.join(' '));
+    await page.click('#live-connect');
+    expect(await page.locator('#play').isVisible()).toBe(false);
+    await expect
+      .poll(() => page.locator('g.node[data-status="up"]').count(), { timeout: 15_000 })
+      .toBe(2);
+  });
+
   it('logged no console errors but the browser noting the killed member refusing', () => {
     const killedUrl = cluster.httpUrls[Number(firstLeader.leaders.slice(1)) - 1]!;
     const unexpected = consoleErrors.filter(

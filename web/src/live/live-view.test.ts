@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEndpoints } from './endpoints.js';
 import { type LiveState, parseLiveState } from './live-state.js';
+import { liveNodeText, liveSummaryText } from './live-text.js';
 import {
   type LiveReading,
   PULSE_TRAVEL_SECONDS,
@@ -270,5 +271,46 @@ describe('rates', () => {
     expect(pulsePositions(2, 10).length).toBeLessThan(busy.length);
     expect(rateText(0.5)).toBe('0.5/s');
     expect(rateText(123.4)).toBe('123/s');
+  });
+});
+
+describe('the live panels', () => {
+  it('sum up leaders, members answering and the message rate', () => {
+    const histories = new Map([
+      [
+        ENDPOINTS[0]!,
+        [
+          ok(ENDPOINTS[0]!, 0, state(0, { timestampMs: 0, term: 4, sent: { '1': { a: 0 } } })),
+          ok(
+            ENDPOINTS[0]!,
+            1000,
+            state(0, { timestampMs: 2000, term: 4, sent: { '1': { a: 50 } } }),
+          ),
+        ],
+      ],
+      [ENDPOINTS[1]!, [failed(ENDPOINTS[1]!, 1000, 'refused')]],
+    ]);
+    const view = liveView(ENDPOINTS.slice(0, 2), histories);
+    expect(liveSummaryText(view)).toBe(
+      'live raft cluster · leader n1 (term 4) · 1 of 3 members answering · 25/s peer messages',
+    );
+    expect(liveNodeText(view.nodes[0]!, 0)).toContain('role leader, term 4, leader n1');
+    expect(liveNodeText(view.nodes[0]!, 0)).toContain('to n2: a 50');
+  });
+
+  it('say when a down member last answered and why it is down', () => {
+    const histories = new Map([
+      [
+        ENDPOINTS[0]!,
+        [
+          ok(ENDPOINTS[0]!, 0, state(0, { timestampMs: 1000 })),
+          failed(ENDPOINTS[0]!, 1, 'refused'),
+        ],
+      ],
+    ]);
+    const text = liveNodeText(liveView([ENDPOINTS[0]!], histories).nodes[0]!, 4000);
+    expect(text).toContain('status: down');
+    expect(text).toContain('last error: refused');
+    expect(text).toContain('last answer 3.0 s ago:');
   });
 });

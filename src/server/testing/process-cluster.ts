@@ -66,13 +66,24 @@ export class ProcessCluster {
 
   static async create(size: number, engine = 'raft'): Promise<ProcessCluster> {
     const cluster = new ProcessCluster(mkdtempSync(join(tmpdir(), 'synod-cluster-')), engine);
+    // A port released by freePort may be handed out again at once: no two members' ports may
+    // be the same, or one member fails to start with EADDRINUSE.
+    const taken = new Set<number>();
+    const distinctFreePort = async (): Promise<number> => {
+      for (;;) {
+        const port = await freePort();
+        if (taken.has(port)) continue;
+        taken.add(port);
+        return port;
+      }
+    };
     for (let index = 0; index < size; index++) {
       const name = `n${index + 1}`;
       cluster.members.push({
         name,
-        clientPort: await freePort(),
-        peerPort: await freePort(),
-        metricsPort: await freePort(),
+        clientPort: await distinctFreePort(),
+        peerPort: await distinctFreePort(),
+        metricsPort: await distinctFreePort(),
         dataDir: join(cluster.root, name),
         process: undefined,
         log: '',

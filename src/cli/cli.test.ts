@@ -111,6 +111,10 @@ describe('synod (in process)', () => {
       ['sim', '--protocol', 'paxos', '--seed', '1', '--seeds', '1..2'],
       ['sim', '--scenario', '/nonexistent/scenario.json'],
       ['no-such-command'],
+      ['viz', '--live', '127.0.0.1:2381'],
+      ['viz', '--live', 'http://127.0.0.1:2381/metrics'],
+      ['viz', '--port', '8080x'],
+      ['cluster', '--viz-port', '99999'],
     ]) {
       const io = await run(...argv);
       expect(io.exitCode, argv.join(' ')).toBe(2);

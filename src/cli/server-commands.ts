@@ -11,6 +11,7 @@ import { EtcdServer } from '../server/etcd-server.js';
 import { createLogger, isLogLevel } from '../server/logger.js';
 import { EXIT, type CliIo } from './io.js';
 import { packageRoot } from './package-root.js';
+import { type VizServer, liveVizUrl, portOption, startVizServer, vizRoot } from './viz-command.js';
 
 interface NodeCommandOptions extends NodeFlags {
   readonly logLevel?: string;
@@ -22,6 +23,9 @@ interface ClusterCommandOptions {
   readonly basePort: string;
   readonly engine: string;
   readonly logLevel: string;
+  readonly vizPort: string;
+  /** False with --no-viz. */
+  readonly viz: boolean;
 }
 
 /** Set by synod cluster for its members: stop when the parent's stdin pipe closes. */
@@ -104,6 +108,12 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .option('--base-port <port>', 'client port of the first member (peer: +1, metrics: +2)', '2379')
     .option('--engine <name>', `replicated-log engine (${ENGINE_NAMES})`, 'raft')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option(
+      '--viz-port <port>',
+      'serve the visualizer, live on this cluster, at 127.0.0.1:<port> (0: any free port)',
+      '8080',
+    )
+    .option('--no-viz', 'do not serve the visualizer')
     .action((options: ClusterCommandOptions) => runCluster(io, options));
 }
 
@@ -206,6 +216,7 @@ async function runCluster(io: CliIo, options: ClusterCommandOptions): Promise<vo
   const count = integerOption('--nodes', options.nodes, 1, 6);
   const basePort = integerOption('--base-port', options.basePort, 1, 65_534);
   logLevelOf(options.logLevel);
+  const vizPort = options.viz ? portOption('--viz-port', options.vizPort) : undefined;
   if (!SERVER_ENGINES.some((engine) => engine.name === options.engine))
     throw new SynodError(
       'SERVER_BAD_FLAG',
@@ -229,6 +240,14 @@ async function runCluster(io: CliIo, options: ClusterCommandOptions): Promise<vo
       `Try:  ETCDCTL_API=3 etcdctl --endpoints=${endpoints} put foo bar\n` +
       `Ctrl-C stops every member; starting again resumes with the data.\n\n`,
   );
+  const viz =
+    vizPort === undefined
+      ? undefined
+      : await serveLiveViz(
+          io,
+          vizPort,
+          members.map((member) => `http://127.0.0.1:${member.peerPort + 1}`),
+        );
   const bin = join(packageRoot(), 'bin', 'synod.js');
   const children = new Map<string, ChildProcess>();
   let stopping = false;
@@ -287,7 +306,34 @@ async function runCluster(io: CliIo, options: ClusterCommandOptions): Promise<vo
     process.once('SIGINT', stopAll);
     process.once('SIGTERM', stopAll);
   });
+  await viz?.close();
   io.out('All members stopped.\n');
+}
+
+/**
+ * The visualizer in live mode on the members' metrics endpoints. The cluster matters more than
+ * the page: if the page cannot be served (not built, port taken), say why and run without it.
+ */
+async function serveLiveViz(
+  io: CliIo,
+  port: number,
+  endpoints: readonly string[],
+): Promise<VizServer | undefined> {
+  try {
+    const server = await startVizServer({
+      root: vizRoot(),
+      port,
+      host: '127.0.0.1',
+      portFlag: '--viz-port',
+    });
+    io.out(`Watch it live: ${liveVizUrl(server.url, endpoints)}\n\n`);
+    return server;
+  } catch (error) {
+    io.err(
+      `synod cluster: not serving the visualizer: ${(error as Error).message} (--no-viz skips it)\n`,
+    );
+    return undefined;
+  }
 }
 
 function prefixLines(

@@ -1,6 +1,6 @@
 import { SynodError } from '../core/errors.js';
 import type { NodeId } from '../core/ids.js';
-import type { NodeContext, ProtocolMessage } from '../core/protocol.js';
+import type { NodeContext, NodeInspection, ProtocolMessage } from '../core/protocol.js';
 import type { ReplicatedLog } from '../core/replicated-log.js';
 import { MultiPaxosEngine } from '../protocols/multipaxos/engine.js';
 import type { MultiPaxosRecord } from '../protocols/multipaxos/messages.js';
@@ -29,6 +29,47 @@ export interface ServerEngine<C> {
   transferLeadership(to: NodeId): boolean;
   /** Membership changes, for engines that can make them; undefined when the engine cannot. */
   readonly membership: EngineMembership | undefined;
+  /** What the live-state endpoint shows of this member: the same view the visualizer draws. */
+  describe(): EngineDescription;
+}
+
+/** A follower's log as its leader tracks it (Raft's progress). */
+export interface FollowerProgress {
+  readonly nodeId: NodeId;
+  /** The highest index known replicated on the follower. */
+  readonly match: number;
+  /** The next index the leader will send it. */
+  readonly next: number;
+}
+
+export interface EngineDescription {
+  /** The engine's `inspect()`, as the visualizer reads a simulated node's, its log cut short. */
+  readonly inspection: NodeInspection;
+  /** The first index still in the log (after the last compaction) and the last one. */
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  /** Filled only on a leader that tracks its followers. */
+  readonly followers: readonly FollowerProgress[];
+}
+
+/**
+ * Log entries a description carries: the visualizer draws at most 14, and the endpoint is polled
+ * several times a second, so a long log must not make every answer long.
+ */
+export const DESCRIBED_LOG_ENTRIES_MAX = 32;
+
+function withShortLog(inspection: NodeInspection): NodeInspection {
+  const log = inspection.state['log'];
+  if (!Array.isArray(log) || log.length <= DESCRIBED_LOG_ENTRIES_MAX) return inspection;
+  return {
+    ...inspection,
+    state: { ...inspection.state, log: log.slice(-DESCRIBED_LOG_ENTRIES_MAX) },
+  };
+}
+
+function numberIn(record: Readonly<Record<string, unknown>>, key: string): number {
+  const value = record[key];
+  return typeof value === 'number' ? value : 0;
 }
 
 /** Voters and learners by node id. */
@@ -95,6 +136,25 @@ const raftEngine: EngineFactory = {
       snapshotEveryEntries: options.snapshotEveryEntries,
       snapshotEveryBytes: SNAPSHOT_EVERY_BYTES,
       transferLeadership: (to) => raft.transferLeadership(to),
+      describe: () => {
+        const inspection = raft.inspect();
+        const progress = inspection.state['progress'] as Readonly<
+          Record<string, Readonly<Record<string, unknown>>>
+        >;
+        const followers = Object.entries(progress)
+          .filter(([id]) => Number(id) !== context.id)
+          .map(([id, tracked]) => ({
+            nodeId: Number(id),
+            match: numberIn(tracked, 'match'),
+            next: numberIn(tracked, 'next'),
+          }));
+        return {
+          inspection: withShortLog(inspection),
+          firstIndex: raft.log.firstIndex(),
+          lastIndex: raft.log.lastIndex(),
+          followers,
+        };
+      },
       membership: {
         config: () => {
           const config = raft.tracker.config;
@@ -143,6 +203,17 @@ const multiPaxosEngine: EngineFactory = {
       transferLeadership: () => false,
       // Its acceptor set is fixed at start (no reconfiguration protocol in this engine).
       membership: undefined,
+      describe: () => {
+        const inspection = engine.inspect();
+        const state = inspection.state;
+        // Slots, not entries: a slot holds a batch of commands.
+        return {
+          inspection,
+          firstIndex: numberIn(state, 'snapshotSlot') + 1,
+          lastIndex: Math.max(numberIn(state, 'commitSlot'), numberIn(state, 'nextSlot') - 1),
+          followers: [],
+        };
+      },
     };
   },
 };

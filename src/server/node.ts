@@ -25,6 +25,7 @@ import {
   validForwardRequest,
 } from './forwarding.js';
 import type { ServerLogger } from './logger.js';
+import { MessageCounts } from './message-counts.js';
 import { RequestError } from './request-error.js';
 
 export interface NodeRuntimeOptions<Op, Res> {
@@ -127,6 +128,10 @@ export class NodeRuntime<Op, Res> {
   readonly machine: ReplicatedStateMachine<Op, Res, ProtocolMessage, unknown>;
   private readonly transport: PeerTransport<ProtocolMessage>;
   private readonly pending = new Map<number, PendingRequest<Res>>();
+  /** Peer messages by peer and type, for the live-state endpoint. */
+  readonly messageCounts = new MessageCounts();
+  /** When this process started its member, for rates over the whole run. */
+  readonly startedAtMs = Date.now();
   /** Request ids start at a random point so a restarted node never reuses a live id. */
   private nextRequestId = randomInt(1, 2 ** 47);
   private ticker: NodeJS.Timeout | undefined;
@@ -351,8 +356,15 @@ export class NodeRuntime<Op, Res> {
     this.scheduleDrain();
   }
 
+  /** Every peer message leaves through here, so the counts see them all. */
+  private sendToPeer(to: NodeId, message: ProtocolMessage): void {
+    this.messageCounts.sent(to, message.type);
+    this.transport.send(to, message);
+  }
+
   private onPeerMessage(from: NodeId, message: ProtocolMessage): void {
     if (this.stopped || this.failed) return;
+    this.messageCounts.received(from, message.type);
     if (typeof message.type !== 'string') {
       this.options.logger.warn('dropped a peer message without a type', { from });
       return;
@@ -404,7 +416,7 @@ export class NodeRuntime<Op, Res> {
     if (this.failed) return;
     for (const envelope of batch.messages) {
       if (envelope.to === this.options.nodeId) continue;
-      this.transport.send(envelope.to, envelope.message);
+      this.sendToPeer(envelope.to, envelope.message);
     }
     for (const note of batch.notes) this.options.logger.debug(note.text, { kind: note.kind });
     const leader = this.leader();
@@ -460,7 +472,7 @@ export class NodeRuntime<Op, Res> {
   private forward(id: number, request: PendingRequest<Res>, leader: NodeId): void {
     request.sawLeader = true;
     const timeoutMs = Math.max(1, request.deadlineMs - Date.now());
-    this.transport.send(leader, {
+    this.sendToPeer(leader, {
       type: 'synod-forward',
       forwardId: id,
       op: request.op,
@@ -473,7 +485,7 @@ export class NodeRuntime<Op, Res> {
     const forwarded = validForwardRequest(message);
     if (forwarded !== undefined) {
       const reply = (answer: ForwardReply) =>
-        this.transport.send(from, answer as unknown as ProtocolMessage);
+        this.sendToPeer(from, answer as unknown as ProtocolMessage);
       this.submit(forwarded.op as Op, forwarded.timeoutMs, false).then(
         (result) =>
           reply({ type: 'synod-forward-reply', forwardId: forwarded.forwardId, ok: true, result }),

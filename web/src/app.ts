@@ -2,6 +2,8 @@ import type { NodeId } from '../../src/core/ids.js';
 import type { KvOp } from '../../src/core/kv.js';
 import { listVariants, type NemesisAction, type TraceEvent } from '../../src/sim/index.js';
 import { byId } from './dom.js';
+import { parseEndpoints } from './live/endpoints.js';
+import { LiveMode } from './live/live-mode.js';
 import type { Frame } from './model/frame.js';
 import { speedFromSlider, virtualAdvanceUs, VIRTUAL_US_PER_SECOND } from './model/timescale.js';
 import { parseTraceFile, type TraceFile } from './model/trace-file.js';
@@ -33,6 +35,8 @@ export class App {
   private selected: NodeId | undefined;
   private readonly sideA = new Set<NodeId>();
   private trace: TraceFile | undefined;
+  /** Set while the page watches a running cluster instead of the simulator. */
+  private live: LiveMode | undefined;
 
   constructor() {
     this.stage = new Stage(byId('stage', HTMLDivElement), (node, event) =>
@@ -42,6 +46,52 @@ export class App {
     this.tours = new TourPanel();
     this.model = new VizModel(vizConfig(DEFAULT_SETUP));
     this.bindControls();
+    this.bindLive();
+    this.render();
+  }
+
+  /** `?live=URL,URL` opens the page in live mode (synod cluster and synod viz --live link there). */
+  private bindLive(): void {
+    const input = byId('live-endpoints', HTMLInputElement);
+    byId('live-form', HTMLFormElement).addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.enterLive(input.value);
+    });
+    byId('live-leave', HTMLButtonElement).addEventListener('click', () => this.leaveLive());
+    const fromUrl = new URLSearchParams(location.search).get('live');
+    if (fromUrl !== null) {
+      input.value = fromUrl;
+      this.enterLive(fromUrl);
+    }
+  }
+
+  private enterLive(text: string): void {
+    const parsed = parseEndpoints(text);
+    if (!parsed.ok) {
+      const message = `live mode: ${parsed.error}`;
+      return this.live === undefined ? this.flash(message) : this.live.notice(message);
+    }
+    this.live?.stop();
+    this.pause();
+    this.stage.clear();
+    this.selected = undefined;
+    document.body.classList.add('live');
+    const url = new URL(location.href);
+    url.searchParams.set('live', parsed.endpoints.join(','));
+    history.replaceState(null, '', url);
+    this.live = new LiveMode(this.stage, parsed.endpoints);
+    this.live.start();
+  }
+
+  private leaveLive(): void {
+    this.live?.stop();
+    this.live = undefined;
+    document.body.classList.remove('live');
+    const url = new URL(location.href);
+    url.searchParams.delete('live');
+    history.replaceState(null, '', url);
+    this.stage.clear();
+    this.drawnPanels = '';
     this.render();
   }
 
@@ -128,6 +178,7 @@ export class App {
   }
 
   private onKey(event: KeyboardEvent): void {
+    if (this.live !== undefined) return; // nothing to play or step in a real cluster
     const target = event.target;
     if (target instanceof HTMLInputElement && target.type !== 'range') return;
     if (target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement) return;
@@ -223,6 +274,7 @@ export class App {
   private navigationScheduled = false;
 
   private onNodeClick(node: NodeId, event: MouseEvent): void {
+    if (this.live !== undefined) return this.live.select(node);
     if (event.shiftKey) {
       if (this.sideA.has(node)) this.sideA.delete(node);
       else this.sideA.add(node);
@@ -332,6 +384,7 @@ export class App {
   }
 
   private render(): void {
+    if (this.live !== undefined) return; // the live mode draws the stage itself
     const frame = this.model.frame(this.model.timeUs - this.dropFadeUs());
     this.stage.render(frame, {
       selected: this.selected,

@@ -2,7 +2,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startVizServer } from '../../src/cli/viz-command.js';
+import {
+  liveVizUrl,
+  parseLiveEndpoints,
+  portOption,
+  startVizServer,
+} from '../../src/cli/viz-command.js';
 
 function builtApp(): string {
   const root = mkdtempSync(join(tmpdir(), 'synod-viz-root-'));
@@ -48,5 +53,32 @@ describe('synod viz: the static server', () => {
     } finally {
       await first.close();
     }
+  });
+});
+
+describe('synod viz --live and --port', () => {
+  it("takes the members' metrics URLs as origins, and builds the live URL from them", () => {
+    const endpoints = parseLiveEndpoints('http://127.0.0.1:2381/, http://[::1]:22381');
+    expect(endpoints).toEqual(['http://127.0.0.1:2381', 'http://[::1]:22381']);
+    expect(liveVizUrl('http://127.0.0.1:8080/', endpoints)).toBe(
+      'http://127.0.0.1:8080/?live=http://127.0.0.1:2381,http://[::1]:22381',
+    );
+  });
+
+  it.each([
+    ['', 'at least one URL'],
+    ['127.0.0.1:2381', 'expected http://host:port'],
+    ['http://127.0.0.1', 'a port is required'],
+    ['http://127.0.0.1:2381/synod/v1/state', 'no path'],
+    [Array.from({ length: 10 }, (_, i) => `http://h:${i + 1}`).join(','), 'at most 9'],
+  ])('refuses --live %j: %s', (text, message) => {
+    expect(() => parseLiveEndpoints(text)).toThrow(message);
+  });
+
+  it('takes a port from 0 to 65535, naming the flag otherwise', () => {
+    expect(portOption('--viz-port', '0')).toBe(0);
+    expect(portOption('--viz-port', '65535')).toBe(65_535);
+    for (const text of ['65536', '-1', '80.5', '', 'http'])
+      expect(() => portOption('--viz-port', text)).toThrow(/--viz-port must be an integer/);
   });
 });

@@ -16,6 +16,8 @@ export interface ProcessMember {
   readonly clientPort: number;
   /** Changes when a test moves the member (`etcdctl member update`). */
   peerPort: number;
+  /** /health, /metrics and the live state (/synod/v1/state). */
+  readonly metricsPort: number;
   readonly dataDir: string;
   process: ChildProcess | undefined;
   log: string;
@@ -88,6 +90,7 @@ export interface ProcessClusterOptions {
 
 export class ProcessCluster {
   readonly members: ProcessMember[] = [];
+  private readonly takenPorts = new Set<number>();
   /** `--election-timeout` of every member; tests that load the cluster hard may raise it. */
   electionTimeoutMs = '300';
 
@@ -110,14 +113,33 @@ export class ProcessCluster {
       const name = `n${index + 1}`;
       cluster.members.push({
         name,
-        clientPort: await freePort(),
-        peerPort: await freePort(),
+        clientPort: await cluster.distinctFreePort(),
+        peerPort: await cluster.distinctFreePort(),
+        metricsPort: await cluster.distinctFreePort(),
         dataDir: join(cluster.root, name),
         process: undefined,
         log: '',
       });
     }
     return cluster;
+  }
+
+  /**
+   * A port released by freePort may be handed out again at once: no two members' ports may be the
+   * same, or one member fails to start with EADDRINUSE.
+   */
+  async distinctFreePort(): Promise<number> {
+    for (;;) {
+      const port = await freePort();
+      if (this.takenPorts.has(port)) continue;
+      this.takenPorts.add(port);
+      return port;
+    }
+  }
+
+  /** Each member's HTTP endpoint (live state, metrics), in member order. */
+  get httpUrls(): string[] {
+    return this.members.map((member) => `http://127.0.0.1:${member.metricsPort}`);
   }
 
   get endpoints(): string {
@@ -134,8 +156,9 @@ export class ProcessCluster {
   async newMember(name: string): Promise<ProcessMember> {
     const member: ProcessMember = {
       name,
-      clientPort: await freePort(),
-      peerPort: await freePort(),
+      clientPort: await this.distinctFreePort(),
+      peerPort: await this.distinctFreePort(),
+      metricsPort: await this.distinctFreePort(),
       dataDir: join(this.root, name),
       process: undefined,
       log: '',
@@ -184,6 +207,8 @@ export class ProcessCluster {
         '--listen-peer-urls',
         `${this.tls.peerScheme}://127.0.0.1:${member.peerPort}`,
         ...this.tls.memberArgs(member.name),
+        '--listen-metrics-urls',
+        `http://127.0.0.1:${member.metricsPort}`,
         '--initial-cluster',
         initialCluster,
         '--initial-cluster-token',

@@ -23,6 +23,10 @@ export interface DropView extends MessageView {
 
 export interface NodeView {
   readonly id: NodeId;
+  /** A live member's name ("n1"); simulated nodes are drawn as `n<id>`. */
+  readonly name?: string;
+  /** What a crashed node's circle says instead ("down": a live member that does not answer). */
+  readonly statusText?: string;
   readonly status: 'up' | 'paused' | 'crashed';
   readonly incarnation: number;
   /** Undefined while crashed. */

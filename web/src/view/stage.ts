@@ -9,7 +9,7 @@ const HEIGHT = 700;
 const LOG_CELLS_MAX = 14;
 const LOG_CELLS_MAX_CROWDED = 8;
 
-interface Point {
+export interface Point {
   readonly x: number;
   readonly y: number;
 }
@@ -69,7 +69,7 @@ export class Stage {
 
   render(frame: Frame, decorations: StageDecorations): void {
     const positions = ringPositions(frame.nodes.length);
-    const radius = frame.nodes.length <= 5 ? 52 : 42;
+    const radius = nodeRadius(frame.nodes.length);
     this.renderLinks(frame, positions);
     const decorationKey = JSON.stringify([
       decorations.selected,
@@ -116,7 +116,7 @@ export class Stage {
     this.nodeLayer.replaceChildren();
     for (const node of frame.nodes) {
       const at = positions[node.id]!;
-      this.nodeLayer.append(this.nodeGroup(node, at, radius, decorations));
+      this.nodeLayer.append(this.nodeGroup(node, at, radius, decorations, frame.nodes));
     }
   }
 
@@ -125,8 +125,10 @@ export class Stage {
     at: Point,
     radius: number,
     decorations: StageDecorations,
+    nodes: readonly NodeView[],
   ): SVGGElement {
-    const role = node.status === 'crashed' ? 'crashed' : (node.inspection?.role ?? '?');
+    const role =
+      node.status === 'crashed' ? (node.statusText ?? 'crashed') : (node.inspection?.role ?? '?');
     const classes = ['node', node.status];
     if (decorations.selected === node.id) classes.push('selected');
     if (decorations.sideA.has(node.id)) classes.push('side-a');
@@ -142,12 +144,18 @@ export class Stage {
     group.append(el('circle', { r: radius, fill: roleColor(role, node.status) }));
     if (node.status === 'paused')
       group.append(el('text', { y: -radius - 8, class: 'badge' }, '‖ paused'));
-    group.append(el('text', { y: -14, class: 'node-name' }, `n${node.id}`));
+    group.append(el('text', { y: -14, class: 'node-name' }, nodeName(node)));
     group.append(el('text', { y: 4, class: 'node-role' }, role));
     group.append(el('text', { y: 20, class: 'node-epoch' }, epochText(node.inspection)));
     const leader = node.inspection?.leader;
     if (leader !== undefined && leader !== null && leader !== node.id)
-      group.append(el('text', { y: 35, class: 'node-leader' }, `→ n${leader}`));
+      group.append(
+        el(
+          'text',
+          { y: 35, class: 'node-leader' },
+          `→ ${nodeName(nodes[leader] ?? { id: leader })}`,
+        ),
+      );
     if (node.inspection !== undefined) this.appendLog(group, node, radius);
     return group;
   }
@@ -246,7 +254,16 @@ export class Stage {
   }
 }
 
-function ringPositions(count: number): Point[] {
+function nodeName(node: Pick<NodeView, 'id' | 'name'>): string {
+  return node.name ?? `n${node.id}`;
+}
+
+/** A node's circle: smaller when the ring is crowded. */
+export function nodeRadius(count: number): number {
+  return count <= 5 ? 52 : 42;
+}
+
+export function ringPositions(count: number): Point[] {
   // An ellipse that fills the wide stage, leaving room for the logs under the bottom nodes.
   const cx = WIDTH / 2;
   const cy = HEIGHT / 2 - 20;
@@ -259,7 +276,7 @@ function ringPositions(count: number): Point[] {
 }
 
 /** A point on the link from `from` to `to`, between the two circles' edges. */
-function along(
+export function along(
   positions: readonly Point[],
   from: NodeId,
   to: NodeId,

@@ -374,14 +374,14 @@ export class App {
   }
 
   private renderTransport(frame: Frame): void {
-    byId('clock', HTMLSpanElement).textContent = `t = ${(frame.timeUs / 1000).toFixed(3)} ms`;
-    byId('step-label', HTMLSpanElement).textContent = `step ${frame.step}`;
-    byId('scrubber', HTMLInputElement).value = String(
-      Math.round((frame.timeUs / this.model.config.durationUs) * 1000),
-    );
-    byId('back', HTMLButtonElement).disabled = frame.step === 0;
-    byId('forward', HTMLButtonElement).disabled = frame.done;
-    byId('client-box', HTMLElement).hidden = !this.model.protocolServesClients;
+    setText(byId('clock', HTMLSpanElement), `t = ${(frame.timeUs / 1000).toFixed(3)} ms`);
+    setText(byId('step-label', HTMLSpanElement), `step ${frame.step}`);
+    const scrubber = byId('scrubber', HTMLInputElement);
+    const position = String(Math.round((frame.timeUs / this.model.config.durationUs) * 1000));
+    if (scrubber.value !== position) scrubber.value = position;
+    setFlag(byId('back', HTMLButtonElement), 'disabled', frame.step === 0);
+    setFlag(byId('forward', HTMLButtonElement), 'disabled', frame.done);
+    setFlag(byId('client-box', HTMLElement), 'hidden', !this.model.protocolServesClients);
   }
 
   private renderBanner(frame: Frame): void {
@@ -446,7 +446,8 @@ export class App {
       (node) => node.status !== 'crashed' && node.inspection?.leader === node.id,
     );
     const summary = byId('leader-summary', HTMLDivElement);
-    summary.dataset['leaders'] = leaders.map((node) => node.id).join(',');
+    const leaderIds = leaders.map((node) => node.id).join(',');
+    if (summary.dataset['leaders'] !== leaderIds) summary.dataset['leaders'] = leaderIds;
     const leaderText =
       leaders.length === 0
         ? 'no leader'
@@ -455,9 +456,11 @@ export class App {
       frame.storm === undefined
         ? ''
         : ` · storm: loss ${Math.round(frame.storm.loss * 100)}%, duplication ${Math.round(frame.storm.duplication * 100)}%`;
-    summary.textContent =
+    setText(
+      summary,
       `${this.model.config.protocol}/${this.model.config.variant}, seed ${this.model.config.seed} · ${leaderText}` +
-      ` · ${frame.messages.length} messages in flight · ${frame.cut.length === 0 ? 'network whole' : `${frame.cut.length} directed links cut`}${storm}`;
+        ` · ${frame.messages.length} messages in flight · ${frame.cut.length === 0 ? 'network whole' : `${frame.cut.length} directed links cut`}${storm}`,
+    );
   }
 
   private renderNodePanel(frame: Frame): void {
@@ -517,4 +520,14 @@ export class App {
       list.append(item);
     }
   }
+}
+
+/** Writes only what changed: the play loop calls these every frame, and a write costs a style pass. */
+function setText(element: HTMLElement, text: string): void {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+function setFlag(element: HTMLElement, flag: 'disabled' | 'hidden', value: boolean): void {
+  const target = element as HTMLElement & { disabled?: boolean };
+  if (target[flag] !== value) target[flag] = value;
 }

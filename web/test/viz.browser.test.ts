@@ -3,37 +3,20 @@
  * `synod viz`. Needs `npm run build` first (npm test does it). Skipped, with a message, only when
  * chromium is missing outside CI; in CI .ci/run installs it, so the tests always run there.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, startViz } from './viz-harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const runnable = existsSync(CHROMIUM) || process.env['CI'] !== undefined;
 if (!runnable)
   console.warn(
     `web/test/viz.browser.test.ts skipped: no ${CHROMIUM} (apt-get install -y chromium); CI always runs it`,
   );
-
-function startViz(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/synod.js'), 'viz', '--port', '0']);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer): void => {
-      output += String(chunk);
-      const url = /http:\/\/\S+\//.exec(output)?.[0];
-      if (url !== undefined) resolve({ child, url });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`synod viz exited with ${code}: ${output}`)));
-  });
-}
 
 async function leaders(page: Page): Promise<string> {
   return (await page.locator('#leader-summary').getAttribute('data-leaders')) ?? '';
@@ -54,18 +37,7 @@ describe.skipIf(!runnable)('the visualizer in chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     viz = await startViz();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());
@@ -113,7 +85,8 @@ describe.skipIf(!runnable)('the visualizer in chromium', () => {
     await page.click('#play');
     await page.waitForTimeout(800);
     await page.click('#play');
-    expect(await page.locator('.message.dropped').count()).toBeGreaterThan(0);
+    const drops = await page.locator('canvas.stage-messages').getAttribute('data-drops');
+    expect(Number(drops)).toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTIFACTS, 'viz-partition.png') });
     await page.click('#heal');
     expect(await page.locator('line[data-cut="true"]').count()).toBe(0);

@@ -13,8 +13,15 @@ import {
   type VizSetup,
   vizConfig,
 } from './model/viz-config.js';
+import {
+  type HistoryOperation,
+  namedLogIndexes,
+  type ViolationHistory,
+  violationHistory,
+} from './model/client-history.js';
 import { VizModel } from './model/viz-model.js';
 import { describeEvent, isQuiet } from './view/describe-event.js';
+import { HistoryPanel } from './view/history-panel.js';
 import { epochText, stateText } from './view/node-summary.js';
 import { Stage } from './view/stage.js';
 import { TourPanel } from './view/tour-panel.js';
@@ -33,6 +40,9 @@ export class App {
   private selected: NodeId | undefined;
   private readonly sideA = new Set<NodeId>();
   private trace: TraceFile | undefined;
+  private readonly historyPanel = new HistoryPanel((op) => this.goToInvocation(op));
+  /** The violation's client history, kept while the person moves back over the run. */
+  private history: ViolationHistory | undefined;
 
   constructor() {
     this.stage = new Stage(byId('stage', HTMLDivElement), (node, event) =>
@@ -147,6 +157,7 @@ export class App {
     this.stage.clear();
     this.selected = undefined;
     this.sideA.clear();
+    this.history = undefined;
     byId('loss', HTMLInputElement).value = '0';
     byId('dup', HTMLInputElement).value = '0';
     this.render();
@@ -324,6 +335,16 @@ export class App {
     this.render();
   }
 
+  /** Moves the timeline to the step that invoked `op` (a client history bar was clicked). */
+  private goToInvocation(op: HistoryOperation): void {
+    this.pause();
+    const step = this.model.stepOfInvocation(op.process, op.invokeUs);
+    if (step === undefined)
+      return this.flash(`no invocation of ${op.text} at t = ${op.invokeUs} µs`);
+    this.model.goToStep(step);
+    this.render();
+  }
+
   private flashText = '';
 
   private flash(text: string): void {
@@ -333,10 +354,15 @@ export class App {
 
   private render(): void {
     const frame = this.model.frame(this.model.timeUs - this.dropFadeUs());
+    const result = this.model.result;
+    if (this.history === undefined && result !== undefined && frame.violation !== undefined)
+      this.history = violationHistory(result.history, frame.violation);
+    this.historyPanel.show(this.history);
     this.stage.render(frame, {
       selected: this.selected,
       sideA: this.sideA,
       blamed: new Set(frame.violation?.nodes ?? []),
+      blamedLog: namedLogIndexes(frame.violation),
       dropFadeUs: this.dropFadeUs(),
     });
     this.renderTransport(frame);
@@ -402,8 +428,13 @@ export class App {
     if (frame.violation !== undefined) {
       banner.classList.add('violation');
       banner.dataset['testid'] = 'violation';
+      // The checker's explanation is long: the client history panel shows it with the operations.
+      const message =
+        this.history === undefined
+          ? frame.violation.message
+          : 'the client history is not linearizable: an operation cannot be linearized (highlighted in the client history below, with the checker’s explanation).';
       lines.push(
-        `Violation${frame.violation.invariant === undefined ? '' : ` of ${frame.violation.invariant}`} at t = ${(frame.violation.atUs / 1000).toFixed(3)} ms: ${frame.violation.message}`,
+        `Violation${frame.violation.invariant === undefined ? '' : ` of ${frame.violation.invariant}`} at t = ${(frame.violation.atUs / 1000).toFixed(3)} ms: ${message}`,
       );
       const recorded = this.trace?.violation;
       if (recorded !== undefined && recorded.message !== frame.violation.message)

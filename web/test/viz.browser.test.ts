@@ -4,7 +4,7 @@
  * chromium is missing outside CI; in CI .ci/run installs it, so the tests always run there.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
@@ -17,6 +17,29 @@ if (!runnable)
   console.warn(
     `web/test/viz.browser.test.ts skipped: no ${CHROMIUM} (apt-get install -y chromium); CI always runs it`,
   );
+
+/**
+ * A trace whose run breaks linearizability (not an invariant first): last-writer-wins replication
+ * makes readers flip. The first such seed, so a change in the protocol moves it, not the test.
+ */
+function linearizabilityTrace(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'synod-viz-'));
+  for (let seed = 1; seed <= 40; seed++) {
+    const file = join(directory, `lww-${seed}.jsonl`);
+    const args = ['sim', '--protocol', 'replication', '--variant', 'lww', '--duration', '1s'];
+    const sim = spawnSync(process.execPath, [
+      join(ROOT, 'bin/synod.js'),
+      ...args,
+      '--seed',
+      String(seed),
+      '--trace',
+      file,
+    ]);
+    if (sim.status === 1 && readFileSync(file, 'utf8').includes('"kind":"linearizability"'))
+      return file;
+  }
+  throw new Error('no seed in 1..40 breaks linearizability of replication/lww');
+}
 
 async function leaders(page: Page): Promise<string> {
   return (await page.locator('#leader-summary').getAttribute('data-leaders')) ?? '';
@@ -148,6 +171,44 @@ describe.skipIf(!runnable)('the visualizer in chromium', () => {
     await page.locator('#events li').nth(8).click(); // an earlier event: back to its step
     expect(await page.textContent('#step-label')).not.toBe(atViolation);
     expect(await page.locator('#banner.violation').count()).toBe(0);
+  });
+
+  it('shows the client history of a linearizability violation, the named operations highlighted', async () => {
+    const file = linearizabilityTrace();
+    await page.setInputFiles('#trace-file', file);
+    await expect.poll(() => page.textContent('#banner')).toContain('Replaying a trace');
+    await page.click('#jump-violation');
+    await expect
+      .poll(() => page.locator('#banner.violation').textContent(), { timeout: 30_000 })
+      .toContain('cannot be linearized');
+    await expect.poll(() => page.locator('#history').isVisible()).toBe(true);
+    const explanation = (await page.locator('#history-explanation').textContent()) ?? '';
+    expect(explanation).toContain('Then this operation cannot be linearized:');
+    const stuck = page.locator('#history .op.mark-stuck');
+    expect(await stuck.count()).toBe(1);
+    expect(await page.locator('#history .op.mark-prefix').count()).toBeGreaterThan(0);
+    // The stuck operation is the one the explanation names after "cannot be linearized".
+    const named = /cannot be linearized:\n\s+process (\d+)\s+(\S+)/.exec(explanation);
+    expect(named).not.toBeNull();
+    const [, process, f] = named!;
+    expect(await stuck.textContent()).toMatch(new RegExp(`^${f} `));
+    const lane = stuck.locator('xpath=../..');
+    expect(await lane.locator('.lane-name').textContent()).toBe(`p${process}`);
+    // Every operation the explanation lists as pending with it is marked.
+    const pendingLines = explanation.split(
+      'nor can any of the operations pending with it go first:',
+    )[1];
+    const pendingCount =
+      pendingLines === undefined ? 0 : (pendingLines.match(/^\s+process /gm) ?? []).length;
+    expect(await page.locator('#history .op.mark-pending').count()).toBe(pendingCount);
+    await page.locator('#history details summary').click();
+    await page.screenshot({ path: join(ARTIFACTS, 'viz-linearizability.png') });
+    const atViolation = await page.textContent('#step-label');
+    await stuck.click();
+    await expect.poll(() => page.textContent('#step-label')).not.toBe(atViolation);
+    const invoked = page.locator('#events li.current', { hasText: `client ${process} →` });
+    expect(await invoked.count()).toBe(1);
+    expect(await page.locator('#history .op.current.mark-stuck').count()).toBe(1);
   });
 
   it('plays a guided tour to the end', async () => {

@@ -129,9 +129,24 @@ export class VizModel {
 
   /** The visible step that produced trace event `index` (an index into `events`). */
   stepOfEvent(index: number): number {
+    return this.firstMarkAfter(index, this.step);
+  }
+
+  /**
+   * The visible step that invoked client `process`'s operation at `timeUs`, anywhere on the
+   * timeline reached so far (also after the step shown); undefined if there is none.
+   */
+  stepOfInvocation(process: number, timeUs: number): number | undefined {
+    const index = this.eventLog.findIndex(
+      (event) => event.type === 'invoke' && event.process === process && event.t === timeUs,
+    );
+    return index < 0 ? undefined : this.firstMarkAfter(index, this.cursor);
+  }
+
+  /** The first mark, up to `last`, whose event count includes event `index`. */
+  private firstMarkAfter(index: number, last: number): number {
     let low = 0;
-    let high = this.step;
-    // The first mark whose event count includes the event.
+    let high = last;
     while (low < high) {
       const middle = (low + high) >> 1;
       if (this.marks[middle]!.events > index) high = middle;

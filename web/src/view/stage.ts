@@ -220,11 +220,19 @@ export class Stage {
     const leader = node.inspection?.leader;
     if (leader !== undefined && leader !== null && leader !== node.id)
       group.append(el('text', { y: 35, class: 'node-leader' }, `→ n${leader}`));
-    if (node.inspection !== undefined) this.appendLog(group, node, radius);
+    if (node.inspection !== undefined) {
+      const blamedLog = decorations.blamed.has(node.id) ? decorations.blamedLog : undefined;
+      this.appendLog(group, node, radius, blamedLog);
+    }
     return group;
   }
 
-  private appendLog(group: SVGGElement, node: NodeView, radius: number): void {
+  private appendLog(
+    group: SVGGElement,
+    node: NodeView,
+    radius: number,
+    blamedLog: ReadonlySet<number> | undefined,
+  ): void {
     const cellsMax = radius < 50 ? LOG_CELLS_MAX_CROWDED : LOG_CELLS_MAX;
     const log = logSummary(node.inspection!, cellsMax);
     if (log === undefined) {
@@ -253,7 +261,8 @@ export class Stage {
           fill: cell.committed ? epochColor(cell.epoch) : 'white',
           stroke: epochColor(cell.epoch),
           'stroke-width': 2,
-          class: cell.committed ? 'log-cell committed' : 'log-cell',
+          class: `log-cell${cell.committed ? ' committed' : ''}${blamedLog?.has(cell.index) === true ? ' blamed' : ''}`,
+          'data-index': cell.index,
         }),
       );
     });

@@ -2,9 +2,10 @@
  * The visualizer in a real browser: Debian's chromium driven by playwright-core against
  * `synod viz`. Needs `npm run build` first (npm test does it). Skipped, with a message, only when
  * chromium is missing outside CI; in CI .ci/run installs it, so the tests always run there.
+ * `UPDATE_SCREENSHOT=1` also copies the first test's picture to web/docs/screenshot.png (README).
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
@@ -97,7 +98,21 @@ describe.skipIf(!runnable)('the visualizer in chromium', () => {
       first,
     );
     expect(await leaders(page)).not.toBe(first);
+    // The README's picture: heartbeats on the wire around the new leader, taken while playing.
+    await page.click('#play');
+    await page.waitForFunction(
+      () =>
+        Number(document.querySelector('canvas.stage-messages')?.getAttribute('data-messages')) >= 3,
+      undefined,
+      { timeout: 15_000 },
+    );
     await page.screenshot({ path: join(ARTIFACTS, 'viz-raft-new-leader.png') });
+    if (process.env['UPDATE_SCREENSHOT'] !== undefined)
+      copyFileSync(
+        join(ARTIFACTS, 'viz-raft-new-leader.png'),
+        join(ROOT, 'web/docs/screenshot.png'),
+      );
+    await page.click('#play');
   });
 
   it('partitions the network and heals it', async () => {

@@ -12,8 +12,8 @@ export const LABEL_ASCENT = 9;
 export const LABEL_DESCENT = 3;
 /** Below a node's circle: its log cells and caption, or its state lines. */
 const NODE_FOOTER = 48;
-/** Above it: the "paused" badge. */
-const NODE_HEADER = 24;
+/** Above it: a margin (a paused node's badge may be crossed by a label, rarely). */
+const NODE_HEADER = 4;
 /** The occupancy grid's cell, in stage units: fine enough that labels pack, coarse enough to be cheap. */
 const CELL = 6;
 

@@ -66,6 +66,7 @@ export class Stage {
   private readonly colors = new Map<string, string>();
   private readonly dropCaptions = new WeakMap<DropView, string>();
   private readonly point = { x: 0, y: 0 };
+  private readonly hoverAt = { x: 0, y: 0 };
   /** The canvas's backing size and its mapping from stage units, kept by a ResizeObserver. */
   private scale = 1;
   private offsetX = 0;
@@ -74,6 +75,8 @@ export class Stage {
   private lastFrame:
     { frame: Frame; positions: readonly Point[]; radius: number; fadeUs: number } | undefined;
   private drawnCounts = '';
+  /** The pointer in stage units: the message under it shows its label even where crowded. */
+  private pointer: Point | undefined;
 
   constructor(
     container: HTMLElement,
@@ -102,6 +105,18 @@ export class Stage {
     });
     layers.append(this.backSvg, this.canvas, this.svg);
     container.append(layers);
+    layers.addEventListener('mousemove', (event) => {
+      const box = layers.getBoundingClientRect();
+      this.pointer = {
+        x: (event.clientX - box.left - this.offsetX) / this.scale,
+        y: (event.clientY - box.top - this.offsetY) / this.scale,
+      };
+      this.repaint();
+    });
+    layers.addEventListener('mouseleave', () => {
+      this.pointer = undefined;
+      this.repaint();
+    });
     // Layout is read here, when the size changes, never in the animation loop.
     new ResizeObserver(() => this.resize(layers)).observe(layers);
     this.resize(layers);
@@ -143,6 +158,11 @@ export class Stage {
     this.scale = Math.min(width / WIDTH, height / HEIGHT) || 1;
     this.offsetX = (width - WIDTH * this.scale) / 2;
     this.offsetY = (height - HEIGHT * this.scale) / 2;
+    this.repaint();
+  }
+
+  /** Paints the last frame again: the canvas was resized, or the pointer moved while paused. */
+  private repaint(): void {
     const last = this.lastFrame;
     if (last !== undefined)
       this.paintMessages(last.frame, last.positions, last.radius, last.fadeUs);
@@ -294,6 +314,7 @@ export class Stage {
     context.lineWidth = 3;
     context.strokeStyle = 'white';
     const point = this.point;
+    let hovered: string | undefined;
     // Dots first, then labels over them: a label is never hidden under the next message's dot.
     for (const message of frame.messages) {
       pointAlong(
@@ -320,6 +341,11 @@ export class Stage {
         point,
       );
       this.paintLabel(message.label, point.x, point.y + 4);
+      if (hovered === undefined && this.isUnderPointer(point)) {
+        hovered = message.label;
+        this.hoverAt.x = point.x;
+        this.hoverAt.y = point.y;
+      }
     }
     context.fillStyle = DROP_COLOR;
     for (const drop of frame.drops) {
@@ -334,6 +360,11 @@ export class Stage {
       this.paintLabel(this.dropCaption(drop), point.x + 2, point.y + 4);
     }
     context.globalAlpha = 1;
+    if (hovered !== undefined) {
+      context.fillStyle = LABEL_COLOR;
+      context.strokeText(hovered, this.hoverAt.x + LABEL_DX, this.hoverAt.y + 4);
+      context.fillText(hovered, this.hoverAt.x + LABEL_DX, this.hoverAt.y + 4);
+    }
     // For tests and the curious: what the canvas shows, written only when it changes.
     const counts = `${frame.messages.length}/${frame.drops.length}`;
     if (counts !== this.drawnCounts) {
@@ -341,6 +372,15 @@ export class Stage {
       this.canvas.dataset['messages'] = String(frame.messages.length);
       this.canvas.dataset['drops'] = String(frame.drops.length);
     }
+  }
+
+  private isUnderPointer(point: Point): boolean {
+    const pointer = this.pointer;
+    return (
+      pointer !== undefined &&
+      Math.abs(pointer.x - point.x) < 9 &&
+      Math.abs(pointer.y - point.y) < 9
+    );
   }
 
   private paintLabel(text: string, x: number, y: number): void {

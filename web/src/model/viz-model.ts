@@ -271,11 +271,20 @@ export class VizModel {
     while (this.cursor < index) if (!this.stepForward()) break;
   }
 
-  /** Plays to `timeUs`: every event up to then, then the clock moves there. Stops at the end. */
-  advanceTo(timeUs: number): void {
+  /**
+   * Plays to `timeUs`: every event up to then, then the clock moves there. Stops at the end.
+   * `outOfTime`, asked before each visible step, slices the work: when it says so, the clock stops
+   * at the last step run (the animation falls behind rather than dropping frames) and this
+   * returns false.
+   */
+  advanceTo(timeUs: number, outOfTime?: () => boolean): boolean {
     this.attach();
     let budget = EVENTS_PER_CALL_MAX;
     while (budget-- > 0) {
+      if (outOfTime?.() === true) {
+        this.timeNowUs = Math.max(this.timeNowUs, this.marks[this.cursor]!.timeUs);
+        return false;
+      }
       const known = this.marks[this.cursor + 1];
       if (known !== undefined) {
         if (known.timeUs > timeUs) break;
@@ -288,13 +297,14 @@ export class VizModel {
     }
     if (this.sim.done || this.sim.nextEventUs() === undefined) {
       this.finishIfOver();
-      return;
+      return true;
     }
     const limitUs = Math.min(timeUs, this.config.durationUs);
     if (limitUs > this.timeNowUs) {
       this.sim.runUntil(limitUs);
       this.timeNowUs = limitUs;
     }
+    return true;
   }
 
   /** Moves to `timeUs`, backwards (rebuild) or forwards (run). */

@@ -15,14 +15,23 @@ import {
   type VizSetup,
   vizConfig,
 } from './model/viz-config.js';
+import {
+  type HistoryOperation,
+  namedLogIndexes,
+  type ViolationHistory,
+  violationHistory,
+} from './model/client-history.js';
 import { VizModel } from './model/viz-model.js';
 import { describeEvent, isQuiet } from './view/describe-event.js';
+import { HistoryPanel } from './view/history-panel.js';
 import { epochText, stateText } from './view/node-summary.js';
 import { Stage } from './view/stage.js';
 import { TourPanel } from './view/tour-panel.js';
 
 const EVENTS_SHOWN_MAX = 40;
 const PANELS_REFRESH_MS = 150;
+/** Of a 16.7 ms frame, what the simulator may take; drawing needs the rest. */
+const SIMULATION_SLICE_MS = 8;
 
 /** The page: a model, a stage and the controls, wired together. */
 export class App {
@@ -37,6 +46,9 @@ export class App {
   private trace: TraceFile | undefined;
   /** Set while the page watches a running cluster instead of the simulator. */
   private live: LiveMode | undefined;
+  private readonly historyPanel = new HistoryPanel((op) => this.goToInvocation(op));
+  /** The violation's client history, kept while the person moves back over the run. */
+  private history: ViolationHistory | undefined;
 
   constructor() {
     this.stage = new Stage(byId('stage', HTMLDivElement), (node, event) =>
@@ -198,6 +210,7 @@ export class App {
     this.stage.clear();
     this.selected = undefined;
     this.sideA.clear();
+    this.history = undefined;
     byId('loss', HTMLInputElement).value = '0';
     byId('dup', HTMLInputElement).value = '0';
     this.render();
@@ -226,7 +239,12 @@ export class App {
     if (!this.playing) return;
     const elapsedMs = nowMs - this.lastFrameMs;
     this.lastFrameMs = nowMs;
-    this.model.advanceTo(this.model.timeUs + virtualAdvanceUs(elapsedMs, this.speed));
+    // The simulation gets a slice of the frame: a busy run slows down instead of stuttering.
+    const sliceEndMs = performance.now() + SIMULATION_SLICE_MS;
+    this.model.advanceTo(
+      this.model.timeUs + virtualAdvanceUs(elapsedMs, this.speed),
+      () => performance.now() > sliceEndMs,
+    );
     if (this.model.done) this.pause();
     this.render();
     if (this.playing) requestAnimationFrame((now) => this.animate(now));
@@ -376,6 +394,16 @@ export class App {
     this.render();
   }
 
+  /** Moves the timeline to the step that invoked `op` (a client history bar was clicked). */
+  private goToInvocation(op: HistoryOperation): void {
+    this.pause();
+    const step = this.model.stepOfInvocation(op.process, op.invokeUs);
+    if (step === undefined)
+      return this.flash(`no invocation of ${op.text} at t = ${op.invokeUs} µs`);
+    this.model.goToStep(step);
+    this.render();
+  }
+
   private flashText = '';
 
   private flash(text: string): void {
@@ -386,10 +414,15 @@ export class App {
   private render(): void {
     if (this.live !== undefined) return; // the live mode draws the stage itself
     const frame = this.model.frame(this.model.timeUs - this.dropFadeUs());
+    const result = this.model.result;
+    if (this.history === undefined && result !== undefined && frame.violation !== undefined)
+      this.history = violationHistory(result.history, frame.violation);
+    this.historyPanel.show(this.history);
     this.stage.render(frame, {
       selected: this.selected,
       sideA: this.sideA,
       blamed: new Set(frame.violation?.nodes ?? []),
+      blamedLog: namedLogIndexes(frame.violation),
       dropFadeUs: this.dropFadeUs(),
     });
     this.renderTransport(frame);
@@ -427,14 +460,14 @@ export class App {
   }
 
   private renderTransport(frame: Frame): void {
-    byId('clock', HTMLSpanElement).textContent = `t = ${(frame.timeUs / 1000).toFixed(3)} ms`;
-    byId('step-label', HTMLSpanElement).textContent = `step ${frame.step}`;
-    byId('scrubber', HTMLInputElement).value = String(
-      Math.round((frame.timeUs / this.model.config.durationUs) * 1000),
-    );
-    byId('back', HTMLButtonElement).disabled = frame.step === 0;
-    byId('forward', HTMLButtonElement).disabled = frame.done;
-    byId('client-box', HTMLElement).hidden = !this.model.protocolServesClients;
+    setText(byId('clock', HTMLSpanElement), `t = ${(frame.timeUs / 1000).toFixed(3)} ms`);
+    setText(byId('step-label', HTMLSpanElement), `step ${frame.step}`);
+    const scrubber = byId('scrubber', HTMLInputElement);
+    const position = String(Math.round((frame.timeUs / this.model.config.durationUs) * 1000));
+    if (scrubber.value !== position) scrubber.value = position;
+    setFlag(byId('back', HTMLButtonElement), 'disabled', frame.step === 0);
+    setFlag(byId('forward', HTMLButtonElement), 'disabled', frame.done);
+    setFlag(byId('client-box', HTMLElement), 'hidden', !this.model.protocolServesClients);
   }
 
   private renderBanner(frame: Frame): void {
@@ -455,8 +488,13 @@ export class App {
     if (frame.violation !== undefined) {
       banner.classList.add('violation');
       banner.dataset['testid'] = 'violation';
+      // The checker's explanation is long: the client history panel shows it with the operations.
+      const message =
+        this.history === undefined
+          ? frame.violation.message
+          : 'the client history is not linearizable: an operation cannot be linearized (highlighted in the client history below, with the checker’s explanation).';
       lines.push(
-        `Violation${frame.violation.invariant === undefined ? '' : ` of ${frame.violation.invariant}`} at t = ${(frame.violation.atUs / 1000).toFixed(3)} ms: ${frame.violation.message}`,
+        `Violation${frame.violation.invariant === undefined ? '' : ` of ${frame.violation.invariant}`} at t = ${(frame.violation.atUs / 1000).toFixed(3)} ms: ${message}`,
       );
       const recorded = this.trace?.violation;
       if (recorded !== undefined && recorded.message !== frame.violation.message)
@@ -499,7 +537,8 @@ export class App {
       (node) => node.status !== 'crashed' && node.inspection?.leader === node.id,
     );
     const summary = byId('leader-summary', HTMLDivElement);
-    summary.dataset['leaders'] = leaders.map((node) => node.id).join(',');
+    const leaderIds = leaders.map((node) => node.id).join(',');
+    if (summary.dataset['leaders'] !== leaderIds) summary.dataset['leaders'] = leaderIds;
     const leaderText =
       leaders.length === 0
         ? 'no leader'
@@ -508,9 +547,11 @@ export class App {
       frame.storm === undefined
         ? ''
         : ` · storm: loss ${Math.round(frame.storm.loss * 100)}%, duplication ${Math.round(frame.storm.duplication * 100)}%`;
-    summary.textContent =
+    setText(
+      summary,
       `${this.model.config.protocol}/${this.model.config.variant}, seed ${this.model.config.seed} · ${leaderText}` +
-      ` · ${frame.messages.length} messages in flight · ${frame.cut.length === 0 ? 'network whole' : `${frame.cut.length} directed links cut`}${storm}`;
+        ` · ${frame.messages.length} messages in flight · ${frame.cut.length === 0 ? 'network whole' : `${frame.cut.length} directed links cut`}${storm}`,
+    );
   }
 
   private renderNodePanel(frame: Frame): void {
@@ -570,4 +611,14 @@ export class App {
       list.append(item);
     }
   }
+}
+
+/** Writes only what changed: the play loop calls these every frame, and a write costs a style pass. */
+function setText(element: HTMLElement, text: string): void {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+function setFlag(element: HTMLElement, flag: 'disabled' | 'hidden', value: boolean): void {
+  const target = element as HTMLElement & { disabled?: boolean };
+  if (target[flag] !== value) target[flag] = value;
 }

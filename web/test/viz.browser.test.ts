@@ -2,17 +2,16 @@
  * The visualizer in a real browser: Debian's chromium driven by playwright-core against
  * `synod viz`. Needs `npm run build` first (npm test does it). Skipped, with a message, only when
  * chromium is missing outside CI; in CI .ci/run installs it, so the tests always run there.
+ * `UPDATE_SCREENSHOT=1` also copies the first test's picture to web/docs/screenshot.png (README).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, startViz } from './viz-harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const runnable = existsSync(CHROMIUM) || process.env['CI'] !== undefined;
 if (!runnable)
@@ -20,19 +19,27 @@ if (!runnable)
     `web/test/viz.browser.test.ts skipped: no ${CHROMIUM} (apt-get install -y chromium); CI always runs it`,
   );
 
-function startViz(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/synod.js'), 'viz', '--port', '0']);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer): void => {
-      output += String(chunk);
-      const url = /http:\/\/\S+\//.exec(output)?.[0];
-      if (url !== undefined) resolve({ child, url });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`synod viz exited with ${code}: ${output}`)));
-  });
+/**
+ * A trace whose run breaks linearizability (not an invariant first): last-writer-wins replication
+ * makes readers flip. The first such seed, so a change in the protocol moves it, not the test.
+ */
+function linearizabilityTrace(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'synod-viz-'));
+  for (let seed = 1; seed <= 40; seed++) {
+    const file = join(directory, `lww-${seed}.jsonl`);
+    const args = ['sim', '--protocol', 'replication', '--variant', 'lww', '--duration', '1s'];
+    const sim = spawnSync(process.execPath, [
+      join(ROOT, 'bin/synod.js'),
+      ...args,
+      '--seed',
+      String(seed),
+      '--trace',
+      file,
+    ]);
+    if (sim.status === 1 && readFileSync(file, 'utf8').includes('"kind":"linearizability"'))
+      return file;
+  }
+  throw new Error('no seed in 1..40 breaks linearizability of replication/lww');
 }
 
 async function leaders(page: Page): Promise<string> {
@@ -54,18 +61,7 @@ describe.skipIf(!runnable)('the visualizer in chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     viz = await startViz();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());
@@ -102,7 +98,21 @@ describe.skipIf(!runnable)('the visualizer in chromium', () => {
       first,
     );
     expect(await leaders(page)).not.toBe(first);
+    // The README's picture: heartbeats on the wire around the new leader, taken while playing.
+    await page.click('#play');
+    await page.waitForFunction(
+      () =>
+        Number(document.querySelector('canvas.stage-messages')?.getAttribute('data-messages')) >= 3,
+      undefined,
+      { timeout: 15_000 },
+    );
     await page.screenshot({ path: join(ARTIFACTS, 'viz-raft-new-leader.png') });
+    if (process.env['UPDATE_SCREENSHOT'] !== undefined)
+      copyFileSync(
+        join(ARTIFACTS, 'viz-raft-new-leader.png'),
+        join(ROOT, 'web/docs/screenshot.png'),
+      );
+    await page.click('#play');
   });
 
   it('partitions the network and heals it', async () => {
@@ -113,7 +123,8 @@ describe.skipIf(!runnable)('the visualizer in chromium', () => {
     await page.click('#play');
     await page.waitForTimeout(800);
     await page.click('#play');
-    expect(await page.locator('.message.dropped').count()).toBeGreaterThan(0);
+    const drops = await page.locator('canvas.stage-messages').getAttribute('data-drops');
+    expect(Number(drops)).toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTIFACTS, 'viz-partition.png') });
     await page.click('#heal');
     expect(await page.locator('line[data-cut="true"]').count()).toBe(0);
@@ -175,6 +186,44 @@ describe.skipIf(!runnable)('the visualizer in chromium', () => {
     await page.locator('#events li').nth(8).click(); // an earlier event: back to its step
     expect(await page.textContent('#step-label')).not.toBe(atViolation);
     expect(await page.locator('#banner.violation').count()).toBe(0);
+  });
+
+  it('shows the client history of a linearizability violation, the named operations highlighted', async () => {
+    const file = linearizabilityTrace();
+    await page.setInputFiles('#trace-file', file);
+    await expect.poll(() => page.textContent('#banner')).toContain('Replaying a trace');
+    await page.click('#jump-violation');
+    await expect
+      .poll(() => page.locator('#banner.violation').textContent(), { timeout: 30_000 })
+      .toContain('cannot be linearized');
+    await expect.poll(() => page.locator('#history').isVisible()).toBe(true);
+    const explanation = (await page.locator('#history-explanation').textContent()) ?? '';
+    expect(explanation).toContain('Then this operation cannot be linearized:');
+    const stuck = page.locator('#history .op.mark-stuck');
+    expect(await stuck.count()).toBe(1);
+    expect(await page.locator('#history .op.mark-prefix').count()).toBeGreaterThan(0);
+    // The stuck operation is the one the explanation names after "cannot be linearized".
+    const named = /cannot be linearized:\n\s+process (\d+)\s+(\S+)/.exec(explanation);
+    expect(named).not.toBeNull();
+    const [, process, f] = named!;
+    expect(await stuck.textContent()).toMatch(new RegExp(`^${f} `));
+    const lane = stuck.locator('xpath=../..');
+    expect(await lane.locator('.lane-name').textContent()).toBe(`p${process}`);
+    // Every operation the explanation lists as pending with it is marked.
+    const pendingLines = explanation.split(
+      'nor can any of the operations pending with it go first:',
+    )[1];
+    const pendingCount =
+      pendingLines === undefined ? 0 : (pendingLines.match(/^\s+process /gm) ?? []).length;
+    expect(await page.locator('#history .op.mark-pending').count()).toBe(pendingCount);
+    await page.locator('#history details summary').click();
+    await page.screenshot({ path: join(ARTIFACTS, 'viz-linearizability.png') });
+    const atViolation = await page.textContent('#step-label');
+    await stuck.click();
+    await expect.poll(() => page.textContent('#step-label')).not.toBe(atViolation);
+    const invoked = page.locator('#events li.current', { hasText: `client ${process} →` });
+    expect(await invoked.count()).toBe(1);
+    expect(await page.locator('#history .op.current.mark-stuck').count()).toBe(1);
   });
 
   it('plays a guided tour to the end', async () => {

@@ -1,6 +1,7 @@
 import type { NodeId } from '../../../src/core/ids.js';
 import { messageColor } from '../view/colors.js';
-import { type Point, along, nodeRadius, ringPositions } from '../view/stage.js';
+import { type Point, pointAlong } from '../model/message-layout.js';
+import { nodeRadius, ringPositions } from '../view/stage.js';
 import { type LiveLink, type LiveNode, pulsePositions, rateText } from './live-view.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -126,7 +127,7 @@ export class RateLayer {
           pulse.setAttribute('visibility', 'hidden');
           return;
         }
-        const at = along(positions, link.from, link.to, position, radius);
+        const at = pointAlong(positions, link.from, link.to, position, radius, { x: 0, y: 0 });
         pulse.setAttribute('visibility', 'visible');
         pulse.setAttribute('cx', at.x.toFixed(1));
         pulse.setAttribute('cy', at.y.toFixed(1));
@@ -137,7 +138,7 @@ export class RateLayer {
 
 /** Beside the middle of the link, on the sender's side (each direction has its own side). */
 function labelPoint(positions: readonly Point[], from: NodeId, to: NodeId, radius: number): Point {
-  const middle = along(positions, from, to, 0.4, radius);
+  const middle = pointAlong(positions, from, to, 0.4, radius, { x: 0, y: 0 });
   const p = positions[from]!;
   const q = positions[to]!;
   const length = Math.hypot(q.x - p.x, q.y - p.y) || 1;

@@ -14,8 +14,12 @@ export class NetworkState {
   private readonly recentDrops: DropView[] = [];
   private cutLinks: (readonly [NodeId, NodeId])[] = [];
   private stormNow: { loss: number; duplication: number } | undefined;
+  /** `messages()` as last built: the animation asks every frame, the set changes less often. */
+  private messagesShown: MessageView[] | undefined;
 
   apply(event: TraceEvent): void {
+    if (event.type === 'send' || event.type === 'duplicate' || event.type === 'deliver')
+      this.messagesShown = undefined;
     switch (event.type) {
       case 'send':
       case 'duplicate':
@@ -53,8 +57,10 @@ export class NetworkState {
     }
   }
 
-  messages(): MessageView[] {
-    return [...this.inFlight.values()];
+  /** The messages in flight; the same array until one is sent, delivered or dropped. */
+  messages(): readonly MessageView[] {
+    this.messagesShown ??= [...this.inFlight.values()];
+    return this.messagesShown;
   }
 
   /** Drops at or after `sinceUs`. */
@@ -78,6 +84,7 @@ export class NetworkState {
   ): void {
     const known = this.inFlight.get(id);
     this.inFlight.delete(id);
+    this.messagesShown = undefined;
     const base: MessageView = known ?? {
       id,
       from: event.from,

@@ -72,6 +72,26 @@ describe('VizModel', () => {
     expect(model.stepOfEvent(0)).toBe(0);
   });
 
+  it('plays in time slices: stops where it ran out of time, and slicing changes nothing', () => {
+    const model = raft();
+    const whole = raft();
+    whole.advanceTo(600_000);
+    let asked = 0;
+    expect(model.advanceTo(600_000, () => ++asked > 5)).toBe(false);
+    expect(model.step).toBe(5);
+    expect(model.timeUs).toBeLessThan(600_000);
+    expect(model.events.at(-1)!.t).toBeLessThanOrEqual(model.timeUs);
+    let slices = 1;
+    for (; slices < 10_000; slices++) {
+      let left = 7;
+      if (model.advanceTo(600_000, () => left-- <= 0)) break;
+    }
+    expect(slices).toBeGreaterThan(1);
+    expect(model.timeUs).toBe(600_000);
+    expect(snapshot(model)).toBe(snapshot(whole));
+    expect(model.events).toEqual(whole.events);
+  });
+
   it('steps back over checkpoints without rebuilding, and shows what a rebuild shows', () => {
     const model = raft();
     const twin = raft(); // goes back by rebuilding

@@ -129,9 +129,24 @@ export class VizModel {
 
   /** The visible step that produced trace event `index` (an index into `events`). */
   stepOfEvent(index: number): number {
+    return this.firstMarkAfter(index, this.step);
+  }
+
+  /**
+   * The visible step that invoked client `process`'s operation at `timeUs`, anywhere on the
+   * timeline reached so far (also after the step shown); undefined if there is none.
+   */
+  stepOfInvocation(process: number, timeUs: number): number | undefined {
+    const index = this.eventLog.findIndex(
+      (event) => event.type === 'invoke' && event.process === process && event.t === timeUs,
+    );
+    return index < 0 ? undefined : this.firstMarkAfter(index, this.cursor);
+  }
+
+  /** The first mark, up to `last`, whose event count includes event `index`. */
+  private firstMarkAfter(index: number, last: number): number {
     let low = 0;
-    let high = this.step;
-    // The first mark whose event count includes the event.
+    let high = last;
     while (low < high) {
       const middle = (low + high) >> 1;
       if (this.marks[middle]!.events > index) high = middle;
@@ -256,11 +271,20 @@ export class VizModel {
     while (this.cursor < index) if (!this.stepForward()) break;
   }
 
-  /** Plays to `timeUs`: every event up to then, then the clock moves there. Stops at the end. */
-  advanceTo(timeUs: number): void {
+  /**
+   * Plays to `timeUs`: every event up to then, then the clock moves there. Stops at the end.
+   * `outOfTime`, asked before each visible step, slices the work: when it says so, the clock stops
+   * at the last step run (the animation falls behind rather than dropping frames) and this
+   * returns false.
+   */
+  advanceTo(timeUs: number, outOfTime?: () => boolean): boolean {
     this.attach();
     let budget = EVENTS_PER_CALL_MAX;
     while (budget-- > 0) {
+      if (outOfTime?.() === true) {
+        this.timeNowUs = Math.max(this.timeNowUs, this.marks[this.cursor]!.timeUs);
+        return false;
+      }
       const known = this.marks[this.cursor + 1];
       if (known !== undefined) {
         if (known.timeUs > timeUs) break;
@@ -273,13 +297,14 @@ export class VizModel {
     }
     if (this.sim.done || this.sim.nextEventUs() === undefined) {
       this.finishIfOver();
-      return;
+      return true;
     }
     const limitUs = Math.min(timeUs, this.config.durationUs);
     if (limitUs > this.timeNowUs) {
       this.sim.runUntil(limitUs);
       this.timeNowUs = limitUs;
     }
+    return true;
   }
 
   /** Moves to `timeUs`, backwards (rebuild) or forwards (run). */

@@ -1,5 +1,12 @@
 import type { NodeId } from '../../../src/core/ids.js';
-import { type Frame, type NodeView, dropProgress, messageProgress } from '../model/frame.js';
+import {
+  type DropView,
+  type Frame,
+  type NodeView,
+  dropProgress,
+  messageProgress,
+} from '../model/frame.js';
+import { LABEL_DX, LabelPlacer, type Point, pointAlong } from '../model/message-layout.js';
 import { epochColor, messageColor, roleColor } from './colors.js';
 import { epochText, logSummary, stateHighlights } from './node-summary.js';
 
@@ -9,16 +16,13 @@ const HEIGHT = 700;
 const LOG_CELLS_MAX = 14;
 const LOG_CELLS_MAX_CROWDED = 8;
 
-export interface Point {
-  readonly x: number;
-  readonly y: number;
-}
-
 export interface StageDecorations {
   readonly selected: NodeId | undefined;
   readonly sideA: ReadonlySet<NodeId>;
   /** Nodes the violation names. */
   readonly blamed: ReadonlySet<NodeId>;
+  /** Log indexes the violation names (on the blamed nodes): their cells are ringed. */
+  readonly blamedLog?: ReadonlySet<number>;
   /** Drops older than this fade out completely. */
   readonly dropFadeUs: number;
 }
@@ -34,53 +38,134 @@ function el<K extends keyof SVGElementTagNameMap>(
   return element;
 }
 
-/** The cluster drawn as a ring of nodes with messages travelling between them. */
+const MESSAGE_FONT = '11px system-ui, sans-serif';
+const DROP_FONT = 'bold 20px system-ui, sans-serif';
+const LABEL_COLOR = '#243b53';
+const DROP_COLOR = '#e12d39';
+
+/**
+ * The cluster drawn as a ring of nodes with messages travelling between them. Three layers: an SVG
+ * of links, a canvas of messages and drops, an SVG of nodes on top. Hundreds of messages move on
+ * every frame, so they are painted on the canvas (no DOM element, no layout, nothing allocated per
+ * message); nodes and links are SVG, redrawn only when what they show changes, and clickable.
+ */
 export class Stage {
   readonly svg: SVGSVGElement;
+  private readonly backSvg: SVGSVGElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly context: CanvasRenderingContext2D;
   private readonly linkLayer: SVGGElement;
   private readonly nodeLayer: SVGGElement;
-  private readonly messageLayer: SVGGElement;
   /** What was last drawn, so a frame redraws only what changed (messages move every frame). */
   private drawnLinks = '';
-  private drawnNodes: { nodes: readonly NodeView[]; decorations: string } | undefined;
-  private readonly drawnMessages = new Map<string, SVGGElement>();
+  private drawnNodes: readonly NodeView[] | undefined;
+  private drawnDecorations = '';
+  private readonly nodeKeys: string[] = [];
+  private readonly labels = new LabelPlacer(WIDTH, HEIGHT);
+  private readonly labelWidths = new Map<string, number>();
+  private readonly colors = new Map<string, string>();
+  private readonly dropCaptions = new WeakMap<DropView, string>();
+  private readonly point = { x: 0, y: 0 };
+  private readonly hoverAt = { x: 0, y: 0 };
+  /** The canvas's backing size and its mapping from stage units, kept by a ResizeObserver. */
+  private scale = 1;
+  private offsetX = 0;
+  private offsetY = 0;
+  private pixelRatio = 1;
+  private lastFrame:
+    { frame: Frame; positions: readonly Point[]; radius: number; fadeUs: number } | undefined;
+  private drawnCounts = '';
+  /** The pointer in stage units: the message under it shows its label even where crowded. */
+  private pointer: Point | undefined;
 
   constructor(
     container: HTMLElement,
     private readonly onNodeClick: (node: NodeId, event: MouseEvent) => void,
   ) {
-    this.svg = el('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img' });
+    const layers = document.createElement('div');
+    layers.className = 'stage-layers';
+    this.backSvg = el('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'stage-back' });
+    this.backSvg.setAttribute('aria-hidden', 'true');
+    this.svg = el('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', class: 'stage-front' });
     this.svg.setAttribute('aria-label', 'the cluster');
+    this.canvas = document.createElement('canvas');
+    this.canvas.className = 'stage-messages';
+    const context = this.canvas.getContext('2d');
+    if (context === null) throw new Error('this browser has no 2D canvas');
+    this.context = context;
     this.linkLayer = el('g');
     this.nodeLayer = el('g');
-    this.messageLayer = el('g');
-    // Messages under the nodes: a crowded link never hides a node's state.
-    this.svg.append(this.linkLayer, this.messageLayer, this.nodeLayer);
-    container.append(this.svg);
+    this.backSvg.append(this.linkLayer);
+    this.svg.append(this.nodeLayer);
+    // One listener for every node, so redrawing a node adds none.
+    this.nodeLayer.addEventListener('click', (event) => {
+      const group = (event.target as Element | null)?.closest?.('g.node');
+      const id = group?.getAttribute('data-node');
+      if (id !== null && id !== undefined) this.onNodeClick(Number(id), event);
+    });
+    layers.append(this.backSvg, this.canvas, this.svg);
+    container.append(layers);
+    layers.addEventListener('mousemove', (event) => {
+      const box = layers.getBoundingClientRect();
+      this.pointer = {
+        x: (event.clientX - box.left - this.offsetX) / this.scale,
+        y: (event.clientY - box.top - this.offsetY) / this.scale,
+      };
+      this.repaint();
+    });
+    layers.addEventListener('mouseleave', () => {
+      this.pointer = undefined;
+      this.repaint();
+    });
+    // Layout is read here, when the size changes, never in the animation loop.
+    new ResizeObserver(() => this.resize(layers)).observe(layers);
+    this.resize(layers);
   }
 
   /** Forgets what was drawn: a new run reuses message ids for other messages. */
   clear(): void {
     this.drawnLinks = '';
     this.drawnNodes = undefined;
-    this.drawnMessages.clear();
-    this.messageLayer.replaceChildren();
+    this.drawnDecorations = '';
+    this.nodeKeys.length = 0;
+    this.nodeLayer.replaceChildren();
+    this.lastFrame = undefined;
+    this.context.setTransform(1, 0, 0, 1, 0, 0);
+    this.context.clearRect(0, 0, this.canvas.width, this.canvas.height);
   }
 
   render(frame: Frame, decorations: StageDecorations): void {
     const positions = ringPositions(frame.nodes.length);
     const radius = nodeRadius(frame.nodes.length);
     this.renderLinks(frame, positions);
-    const decorationKey = JSON.stringify([
-      decorations.selected,
-      [...decorations.sideA],
-      [...decorations.blamed],
-    ]);
-    if (this.drawnNodes?.nodes !== frame.nodes || this.drawnNodes.decorations !== decorationKey) {
+    const decorationKey = `${decorations.selected}|${[...decorations.sideA].join(',')}|${[...decorations.blamed].join(',')}|${[...(decorations.blamedLog ?? [])].join(',')}`;
+    if (this.drawnNodes !== frame.nodes || this.drawnDecorations !== decorationKey) {
       this.renderNodes(frame, positions, radius, decorations);
-      this.drawnNodes = { nodes: frame.nodes, decorations: decorationKey };
+      this.drawnNodes = frame.nodes;
+      this.drawnDecorations = decorationKey;
     }
-    this.renderMessages(frame, positions, radius, decorations.dropFadeUs);
+    this.lastFrame = { frame, positions, radius, fadeUs: decorations.dropFadeUs };
+    this.paintMessages(frame, positions, radius, decorations.dropFadeUs);
+  }
+
+  private resize(layers: HTMLElement): void {
+    const width = layers.clientWidth;
+    const height = layers.clientHeight;
+    this.pixelRatio = window.devicePixelRatio || 1;
+    this.canvas.width = Math.max(1, Math.round(width * this.pixelRatio));
+    this.canvas.height = Math.max(1, Math.round(height * this.pixelRatio));
+    // The SVGs scale their viewBox to fit, centred (preserveAspectRatio xMidYMid meet): so does the canvas.
+    this.scale = Math.min(width / WIDTH, height / HEIGHT) || 1;
+    this.offsetX = (width - WIDTH * this.scale) / 2;
+    this.offsetY = (height - HEIGHT * this.scale) / 2;
+    this.repaint();
+  }
+
+  /** Paints the last frame again: the canvas was resized, or the pointer moved while paused. */
+  private repaint(): void {
+    const last = this.lastFrame;
+    if (last !== undefined)
+      this.paintMessages(last.frame, last.positions, last.radius, last.fadeUs);
   }
 
   private renderLinks(frame: Frame, positions: readonly Point[]): void {
@@ -107,19 +192,27 @@ export class Stage {
       }
   }
 
+  /** Each node's group is rebuilt only when what it shows changed, not on every simulator event. */
   private renderNodes(
     frame: Frame,
     positions: readonly Point[],
     radius: number,
     decorations: StageDecorations,
   ): void {
-    this.nodeLayer.replaceChildren();
+    const groups = this.nodeLayer.children;
+    while (groups.length > frame.nodes.length) groups[groups.length - 1]!.remove();
+    this.nodeKeys.length = Math.min(this.nodeKeys.length, frame.nodes.length);
     for (const node of frame.nodes) {
       const at = positions[node.id]!;
-      this.nodeLayer.append(this.nodeGroup(node, at, radius, decorations, frame.nodes));
+      const key = nodeKey(node, at, radius, decorations);
+      if (this.nodeKeys[node.id] === key) continue;
+      this.nodeKeys[node.id] = key;
+      const group = this.nodeGroup(node, at, radius, decorations, frame.nodes);
+      const old = groups[node.id];
+      if (old === undefined) this.nodeLayer.append(group);
+      else old.replaceWith(group);
     }
   }
-
   private nodeGroup(
     node: NodeView,
     at: Point,
@@ -140,7 +233,6 @@ export class Stage {
       'data-status': node.status,
       transform: `translate(${at.x} ${at.y})`,
     });
-    group.addEventListener('click', (event) => this.onNodeClick(node.id, event));
     group.append(el('circle', { r: radius, fill: roleColor(role, node.status) }));
     if (node.status === 'paused')
       group.append(el('text', { y: -radius - 8, class: 'badge' }, '‖ paused'));
@@ -156,11 +248,19 @@ export class Stage {
           `→ ${nodeName(nodes[leader] ?? { id: leader })}`,
         ),
       );
-    if (node.inspection !== undefined) this.appendLog(group, node, radius);
+    if (node.inspection !== undefined) {
+      const blamedLog = decorations.blamed.has(node.id) ? decorations.blamedLog : undefined;
+      this.appendLog(group, node, radius, blamedLog);
+    }
     return group;
   }
 
-  private appendLog(group: SVGGElement, node: NodeView, radius: number): void {
+  private appendLog(
+    group: SVGGElement,
+    node: NodeView,
+    radius: number,
+    blamedLog: ReadonlySet<number> | undefined,
+  ): void {
     const cellsMax = radius < 50 ? LOG_CELLS_MAX_CROWDED : LOG_CELLS_MAX;
     const log = logSummary(node.inspection!, cellsMax);
     if (log === undefined) {
@@ -189,69 +289,170 @@ export class Stage {
           fill: cell.committed ? epochColor(cell.epoch) : 'white',
           stroke: epochColor(cell.epoch),
           'stroke-width': 2,
-          class: cell.committed ? 'log-cell committed' : 'log-cell',
+          class: `log-cell${cell.committed ? ' committed' : ''}${blamedLog?.has(cell.index) === true ? ' blamed' : ''}`,
+          'data-index': cell.index,
         }),
       );
     });
   }
 
-  private renderMessages(
+  /** Paints every message and drop: dots always, labels where they fit (see LabelPlacer). */
+  private paintMessages(
     frame: Frame,
     positions: readonly Point[],
     radius: number,
     dropFadeUs: number,
   ): void {
-    const seen = new Set<string>();
+    const context = this.context;
+    const ratio = this.pixelRatio;
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    context.setTransform(
+      ratio * this.scale,
+      0,
+      0,
+      ratio * this.scale,
+      ratio * this.offsetX,
+      ratio * this.offsetY,
+    );
+    this.labels.begin(positions, radius);
+    context.font = MESSAGE_FONT;
+    context.textBaseline = 'alphabetic';
+    context.lineJoin = 'round';
+    context.lineWidth = 3;
+    context.strokeStyle = 'white';
+    const point = this.point;
+    let hovered: string | undefined;
+    // Dots first, then labels over them: a label is never hidden under the next message's dot.
     for (const message of frame.messages) {
-      const key = `m${message.id}`;
-      seen.add(key);
-      const at = along(
+      pointAlong(
         positions,
         message.from,
         message.to,
         messageProgress(message, frame.timeUs),
         radius,
+        point,
       );
-      this.messageElement(key, () => {
-        const group = el('g', { class: 'message' });
-        group.append(el('circle', { r: 7, fill: messageColor(message.label) }));
-        group.append(el('text', { x: 10, y: 4, class: 'message-label' }, message.label));
-        return group;
-      }).setAttribute('transform', `translate(${at.x.toFixed(1)} ${at.y.toFixed(1)})`);
+      context.fillStyle = this.color(message.label);
+      context.beginPath();
+      context.arc(point.x, point.y, 7, 0, Math.PI * 2);
+      context.fill();
     }
-    for (const drop of frame.drops) {
-      const key = `d${drop.id}`;
-      seen.add(key);
-      const ageUs = frame.timeUs - drop.droppedUs;
-      const opacity = dropFadeUs <= 0 ? 1 : Math.max(0.15, 1 - ageUs / dropFadeUs);
-      const at = along(positions, drop.from, drop.to, dropProgress(drop), radius);
-      const group = this.messageElement(key, () => {
-        const created = el('g', { class: 'message dropped' });
-        created.append(el('text', { class: 'drop-mark', y: 6 }, '✕'));
-        created.append(
-          el('text', { x: 12, y: 4, class: 'message-label' }, `${drop.label} (${drop.reason})`),
-        );
-        return created;
-      });
-      group.setAttribute('transform', `translate(${at.x.toFixed(1)} ${at.y.toFixed(1)})`);
-      group.setAttribute('opacity', opacity.toFixed(2));
-    }
-    for (const [key, element] of this.drawnMessages)
-      if (!seen.has(key)) {
-        element.remove();
-        this.drawnMessages.delete(key);
+    context.fillStyle = LABEL_COLOR;
+    for (const message of frame.messages) {
+      pointAlong(
+        positions,
+        message.from,
+        message.to,
+        messageProgress(message, frame.timeUs),
+        radius,
+        point,
+      );
+      this.paintLabel(message.label, point.x, point.y + 4);
+      if (hovered === undefined && this.isUnderPointer(point)) {
+        hovered = message.label;
+        this.hoverAt.x = point.x;
+        this.hoverAt.y = point.y;
       }
+    }
+    context.fillStyle = DROP_COLOR;
+    for (const drop of frame.drops) {
+      const ageUs = frame.timeUs - drop.droppedUs;
+      context.globalAlpha = dropFadeUs <= 0 ? 1 : Math.max(0.15, 1 - ageUs / dropFadeUs);
+      pointAlong(positions, drop.from, drop.to, dropProgress(drop), radius, point);
+      context.font = DROP_FONT;
+      context.textAlign = 'center';
+      context.fillText('✕', point.x, point.y + 7);
+      context.textAlign = 'start';
+      context.font = MESSAGE_FONT;
+      this.paintLabel(this.dropCaption(drop), point.x + 2, point.y + 4);
+    }
+    context.globalAlpha = 1;
+    if (hovered !== undefined) {
+      context.fillStyle = LABEL_COLOR;
+      context.strokeText(hovered, this.hoverAt.x + LABEL_DX, this.hoverAt.y + 4);
+      context.fillText(hovered, this.hoverAt.x + LABEL_DX, this.hoverAt.y + 4);
+    }
+    // For tests and the curious: what the canvas shows, written only when it changes.
+    const counts = `${frame.messages.length}/${frame.drops.length}`;
+    if (counts !== this.drawnCounts) {
+      this.drawnCounts = counts;
+      this.canvas.dataset['messages'] = String(frame.messages.length);
+      this.canvas.dataset['drops'] = String(frame.drops.length);
+    }
   }
 
-  private messageElement(key: string, create: () => SVGGElement): SVGGElement {
-    let element = this.drawnMessages.get(key);
-    if (element === undefined) {
-      element = create();
-      this.drawnMessages.set(key, element);
-      this.messageLayer.append(element);
-    }
-    return element;
+  private isUnderPointer(point: Point): boolean {
+    const pointer = this.pointer;
+    return (
+      pointer !== undefined &&
+      Math.abs(pointer.x - point.x) < 9 &&
+      Math.abs(pointer.y - point.y) < 9
+    );
   }
+
+  private paintLabel(text: string, x: number, y: number): void {
+    if (!this.labels.place(x, y, this.labelWidth(text))) return;
+    this.context.strokeText(text, x + LABEL_DX, y);
+    this.context.fillText(text, x + LABEL_DX, y);
+  }
+
+  private labelWidth(text: string): number {
+    let width = this.labelWidths.get(text);
+    if (width === undefined) {
+      width = this.context.measureText(text).width;
+      this.labelWidths.set(text, width);
+    }
+    return width;
+  }
+
+  private color(label: string): string {
+    let color = this.colors.get(label);
+    if (color === undefined) {
+      color = messageColor(label);
+      this.colors.set(label, color);
+    }
+    return color;
+  }
+
+  private dropCaption(drop: DropView): string {
+    let caption = this.dropCaptions.get(drop);
+    if (caption === undefined) {
+      caption = `${drop.label} (${drop.reason})`;
+      this.dropCaptions.set(drop, caption);
+    }
+    return caption;
+  }
+}
+
+/** Everything a node's group shows: equal keys draw equal groups. */
+function nodeKey(node: NodeView, at: Point, radius: number, decorations: StageDecorations): string {
+  const inspection = node.inspection;
+  const cellsMax = radius < 50 ? LOG_CELLS_MAX_CROWDED : LOG_CELLS_MAX;
+  const log = inspection === undefined ? undefined : logSummary(inspection, cellsMax);
+  return JSON.stringify([
+    node.status,
+    node.name,
+    inspection?.role,
+    epochText(inspection),
+    inspection?.leader,
+    log === undefined
+      ? inspection === undefined
+        ? null
+        : stateHighlights(inspection)
+      : [
+          log.lastIndex,
+          log.commitIndex,
+          log.cells.map((cell) => [cell.index, cell.epoch, cell.committed]),
+        ],
+    at.x,
+    at.y,
+    radius,
+    decorations.selected === node.id,
+    decorations.sideA.has(node.id),
+    decorations.blamed.has(node.id),
+    decorations.blamed.has(node.id) ? [...(decorations.blamedLog ?? [])] : null,
+  ]);
 }
 
 function nodeName(node: Pick<NodeView, 'id' | 'name'>): string {
@@ -273,25 +474,4 @@ export function ringPositions(count: number): Point[] {
     const angle = -Math.PI / 2 + (2 * Math.PI * i) / count;
     return { x: cx + rx * Math.cos(angle), y: cy + ry * Math.sin(angle) };
   });
-}
-
-/** A point on the link from `from` to `to`, between the two circles' edges. */
-export function along(
-  positions: readonly Point[],
-  from: NodeId,
-  to: NodeId,
-  progress: number,
-  radius: number,
-): Point {
-  const p = positions[from] ?? { x: 0, y: 0 };
-  const q = positions[to] ?? p;
-  const dx = q.x - p.x;
-  const dy = q.y - p.y;
-  const length = Math.hypot(dx, dy) || 1;
-  const inset = Math.min((radius + 9) / length, 0.45);
-  const t = inset + (1 - 2 * inset) * progress;
-  // Offset each direction to its own side of the line, so a request and its reply do not overlap.
-  const nx = (-dy / length) * 6;
-  const ny = (dx / length) * 6;
-  return { x: p.x + dx * t + nx, y: p.y + dy * t + ny };
 }

@@ -3,7 +3,13 @@ import { status } from '@grpc/grpc-js';
 import type { KeyValue } from '../../storage/mvcc/index.js';
 import { prefixEnd } from '../../storage/mvcc/index.js';
 import type { EtcdContext } from './context.js';
-import { failureOf, headerOf, refusedAtLearner, requiresLeader, toServiceError } from './context.js';
+import {
+  failureOf,
+  headerOf,
+  refusedAtLearner,
+  requiresLeader,
+  toServiceError,
+} from './context.js';
 import { type ProtoObject, bytesField, fromKeyValue, intField, leaseIdField } from './convert.js';
 import { ApiError, EtcdErrors, type GrpcFailure } from './etcd-errors.js';
 import {

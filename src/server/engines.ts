@@ -5,6 +5,8 @@ import type { ReplicatedLog } from '../core/replicated-log.js';
 import { MultiPaxosEngine } from '../protocols/multipaxos/engine.js';
 import type { MultiPaxosRecord } from '../protocols/multipaxos/messages.js';
 import { parseMultiPaxosOptions } from '../protocols/multipaxos/options.js';
+import type { RaftMessageType } from '../protocols/raft/messages.js';
+import { mayPrecedeOwnWrite } from '../protocols/raft/messages.js';
 import { parseRaftOptions } from '../protocols/raft/options.js';
 import { allMembers } from '../protocols/raft/config.js';
 import { RaftNode } from '../protocols/raft/raft.js';
@@ -27,6 +29,11 @@ export interface ServerEngine<C> {
   readonly snapshotEveryBytes: number;
   /** Hands leadership to `to`; false when this engine cannot (not the leader, no such member). */
   transferLeadership(to: NodeId): boolean;
+  /**
+   * Whether `message` may be sent before this node's writes of the same batch are durable (a Raft
+   * leader's appends); everything else is sent once they are. Absent: nothing is sent early.
+   */
+  readonly sendsBeforeWrite?: (message: ProtocolMessage) => boolean;
   /** Membership changes, for engines that can make them; undefined when the engine cannot. */
   readonly membership: EngineMembership | undefined;
   /** What the live-state endpoint shows of this member: the same view the visualizer draws. */
@@ -136,6 +143,7 @@ const raftEngine: EngineFactory = {
       snapshotEveryEntries: options.snapshotEveryEntries,
       snapshotEveryBytes: SNAPSHOT_EVERY_BYTES,
       transferLeadership: (to) => raft.transferLeadership(to),
+      sendsBeforeWrite: (message) => mayPrecedeOwnWrite(message.type as RaftMessageType),
       describe: () => {
         const inspection = raft.inspect();
         const progress = inspection.state['progress'] as Readonly<

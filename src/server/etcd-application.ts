@@ -237,12 +237,12 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
   }
 
   /**
-   * Starts from a restored snapshot image's keys (`synod snapshot restore`), before any entry
-   * applies: the membership stays this cluster's initial one, as etcd's restore makes a new
-   * cluster, and auth starts disabled (the image holds only the keys).
+   * Starts from a restored snapshot image (`synod snapshot restore`), before any entry applies:
+   * its keys and auth state carry over; the membership stays this cluster's initial one, as
+   * etcd's restore makes a new cluster.
    */
-  seed(mvcc: MvccSnapshot): void {
-    this.restore({ mvcc, membership: this.membershipState } satisfies ServerSnapshot);
+  seed(mvcc: MvccSnapshot, auth: AuthSnapshot | undefined): void {
+    this.restore({ mvcc, membership: this.membershipState, auth } satisfies ServerSnapshot);
   }
 
   /** The membership as applied here. */

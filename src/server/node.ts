@@ -12,6 +12,7 @@ import { createRng } from '../core/rng.js';
 import { DurableStore } from '../storage/durable-store.js';
 import type { FsCounters } from '../storage/instrumented-fs.js';
 import { instrumentFs } from '../storage/instrumented-fs.js';
+import type { StorageFs } from '../storage/storage-fs.js';
 import { nodeStorageFs } from '../storage/storage-fs.js';
 import type { PeerAddress } from '../transport/peer-link.js';
 import type { PeerTlsOptions } from '../transport/peer-tls.js';
@@ -72,6 +73,8 @@ export interface NodeRuntimeOptions<Op, Res> {
   readonly peerTls?: PeerTlsOptions;
   /** Each WAL fsync's duration in seconds, for etcd_disk_wal_fsync_duration_seconds. */
   readonly onWalSync?: (seconds: number) => void;
+  /** The file system under the data directory: the real one, unless a test holds its syncs. */
+  readonly storageFs?: StorageFs;
 }
 
 interface PendingRequest<Res> {
@@ -121,7 +124,10 @@ const UNDELIVERED_BATCHES_MAX = 100_000;
  * a `ReplicatedStateMachine` for the server's application, and keeps the Ready contract — each
  * drained batch is handed to the store (`apply(persist, sync)`), and only once it and every batch
  * before it are durable are its messages sent and its client answers released. Batches are
- * pipelined (the store groups their fsyncs) but delivered strictly in order.
+ * pipelined (the store groups their fsyncs) but delivered strictly in order. The one exception is
+ * the engine's `sendsBeforeWrite`: a Raft leader's appends leave at once, so the leader's fsync and
+ * its followers' run side by side; a client still hears only once its entry is durable on the
+ * leader and on a quorum.
  */
 export class NodeRuntime<Op, Res> {
   readonly engine: ServerEngine<LogCommand<Op>>;
@@ -186,7 +192,7 @@ export class NodeRuntime<Op, Res> {
     // Instrumented so the metrics endpoint can report WAL fsync counts and time.
     const onWalSync = options.onWalSync;
     const { fs, counters } = instrumentFs(
-      nodeStorageFs,
+      options.storageFs ?? nodeStorageFs,
       undefined,
       onWalSync === undefined ? undefined : (ms) => onWalSync(ms / 1000),
     );
@@ -395,11 +401,12 @@ export class NodeRuntime<Op, Res> {
         const onDelivered = this.options.afterReady?.();
         const durable =
           batch.persist.length === 0 ? undefined : this.store.apply(batch.persist, batch.sync);
+        const early = this.sendEarly(batch);
         this.undeliveredBatches++;
         assert(this.undeliveredBatches <= UNDELIVERED_BATCHES_MAX, 'too many undelivered batches');
         this.delivered = this.delivered
           .then(() => durable)
-          .then(() => this.deliver(batch, onDelivered))
+          .then(() => this.deliver(batch, onDelivered, early))
           .catch((error: unknown) => this.fail(error));
       }
     } catch (error) {
@@ -407,15 +414,35 @@ export class NodeRuntime<Op, Res> {
     }
   }
 
+  /**
+   * Sends now the messages the engine allows before this batch is durable (a leader's appends, so
+   * its fsync overlaps its followers'); returns them, for `deliver` to skip. All such messages go
+   * out in the order they were made, so a follower does not see later entries before earlier ones.
+   */
+  private sendEarly(
+    batch: ReplicatedReady<ProtocolMessage, unknown, Res>,
+  ): ReadonlySet<ProtocolMessage> | undefined {
+    const allowed = this.engine.sendsBeforeWrite;
+    if (allowed === undefined) return undefined;
+    let early: Set<ProtocolMessage> | undefined;
+    for (const envelope of batch.messages) {
+      if (envelope.to === this.options.nodeId || !allowed(envelope.message)) continue;
+      this.sendToPeer(envelope.to, envelope.message);
+      (early ??= new Set()).add(envelope.message);
+    }
+    return early;
+  }
+
   /** The batch and all before it are durable: send, answer, and let the API layer publish. */
   private deliver(
     batch: ReplicatedReady<ProtocolMessage, unknown, Res>,
     onDelivered: (() => void) | undefined,
+    sentEarly: ReadonlySet<ProtocolMessage> | undefined,
   ): void {
     this.undeliveredBatches--;
     if (this.failed) return;
     for (const envelope of batch.messages) {
-      if (envelope.to === this.options.nodeId) continue;
+      if (envelope.to === this.options.nodeId || sentEarly?.has(envelope.message)) continue;
       this.sendToPeer(envelope.to, envelope.message);
     }
     for (const note of batch.notes) this.options.logger.debug(note.text, { kind: note.kind });

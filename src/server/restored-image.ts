@@ -122,7 +122,7 @@ export async function seedFromRestoredImage(
       'SNAPSHOT_IMAGE_INVALID',
       `${imagePath} is not the image ${dataDir} was restored from (SHA-256 differs)`,
     );
-  app.seed(contents.snapshot);
+  app.seed(contents.snapshot, contents.header.auth);
   return contents.header.revision;
 }
 

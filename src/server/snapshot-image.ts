@@ -10,13 +10,16 @@ import {
   scanFrames,
 } from '../storage/frame.js';
 import type { MvccSnapshot, MvccSnapshotReader, SnapshotRecord } from '../storage/mvcc/index.js';
+import type { AuthSnapshot } from './auth/auth-store.js';
+import { authSnapshotProblem } from './auth/auth-store.js';
 import type { MemberRecord } from './membership.js';
 
 /**
  * Synod's backup image, what `etcdctl snapshot save` receives from Maintenance.Snapshot (see
  * docs/server.md, "Snapshot images"):
  *
- *   header frame   JSON ImageHeader: revision, compacted revision, leases, members, applied index
+ *   header frame   JSON ImageHeader: revision, compacted revision, leases, members, auth state,
+ *                  applied index
  *   chunk frames   JSON arrays of MVCC snapshot records, in key then revision order
  *   end frame      JSON ImageEnd: record and key counts
  *   zero padding   to a multiple of 512 bytes
@@ -33,6 +36,11 @@ export interface ImageHeader {
   readonly leases: readonly (readonly [number, number])[];
   /** The members as the source cluster's replicated state had them; a restore does not keep them. */
   readonly members: readonly MemberRecord[];
+  /**
+   * Users, roles and the enabled flag, which a restore keeps (etcd's backup holds its auth
+   * buckets too). Absent in images from before auth existed: a restore starts with auth off.
+   */
+  readonly auth?: AuthSnapshot;
   /** The log index applied when the image was taken, on the member that served it. */
   readonly appliedIndex: number;
 }
@@ -54,6 +62,7 @@ const BBOLT_MAGIC = 0xed0cdaed;
 export interface ImageSource {
   readonly reader: MvccSnapshotReader;
   readonly members: readonly MemberRecord[];
+  readonly auth: AuthSnapshot;
   readonly appliedIndex: number;
 }
 
@@ -80,6 +89,7 @@ export async function writeImage(file: FileHandle, source: ImageSource): Promise
       compactedRevision: reader.compactedRevision,
       leases: reader.leases,
       members: source.members,
+      auth: source.auth,
       appliedIndex: source.appliedIndex,
     };
     await write(encodeJsonFrames(FrameType.snapshotHeader, [header], IMAGE_FRAME_BYTES_MAX));
@@ -164,6 +174,8 @@ export function readImage(path: string, file: Buffer): ImageContents {
   const header = parseJsonPayload(first) as ImageHeader;
   if (header?.format !== 'synod-backup' || header.version !== 1)
     throw imageError(path, `unknown image format ${JSON.stringify(header).slice(0, 200)}`);
+  const authProblem = header.auth === undefined ? undefined : authSnapshotProblem(header.auth);
+  if (authProblem !== undefined) throw imageError(path, `${authProblem} (in the header frame)`);
   const records: SnapshotRecord[] = [];
   for (const frame of rest) {
     const chunk = frame.type === FrameType.snapshotChunk ? parseJsonPayload(frame) : undefined;

@@ -57,6 +57,14 @@ describe.runIf(runnable)('etcdctl snapshot save, synod snapshot status and resto
       expect((await source.etcdctl(['put', `key${i}`, `value-${i}`])).code).toBe(0);
     await source.etcdctl(['put', 'key0', 'rewritten']);
     await source.etcdctl(['del', 'key19']);
+    // Users and roles are part of the backup, as etcd's are (auth stays off here).
+    for (const command of [
+      ['user', 'add', 'alice:secret'],
+      ['role', 'add', 'reader'],
+      ['role', 'grant-permission', 'reader', 'read', 'key', '--prefix'],
+      ['user', 'grant-role', 'alice', 'reader'],
+    ])
+      expect((await source.etcdctl(command)).code).toBe(0);
     const endpoint = `127.0.0.1:${source.members[0]?.clientPort}`;
     const saved = await source.etcdctl(['snapshot', 'save', image], endpoint);
     expect(saved.code, saved.stderr).toBe(0);
@@ -116,6 +124,12 @@ describe.runIf(runnable)('etcdctl snapshot save, synod snapshot status and resto
     expect(decoded.get('key0')).toBe('rewritten');
     expect(decoded.get('key7')).toBe('value-7');
     expect(decoded.has('key19')).toBe(false);
+    expect((await target.etcdctl(['user', 'get', 'alice'])).stdout).toBe(
+      'User: alice\nRoles: reader\n',
+    );
+    expect((await target.etcdctl(['role', 'get', 'reader'])).stdout).toContain(
+      '[key, kez) (prefix key)',
+    );
     // The revision carries on from the image, and writes continue on top of it.
     const before = JSON.parse(all.stdout).header.revision as number;
     await target.etcdctl(['put', 'after-restore', 'yes']);

@@ -101,6 +101,18 @@ export function isFromLeader(type: RaftMessageType): boolean {
   return type === 'append' || type === 'heartbeat' || type === 'snapshot';
 }
 
+/**
+ * Messages a leader may send before its own copy of the entries they follow is durable: the
+ * leader writes to its disk in parallel with replicating to its followers (Raft dissertation
+ * §10.2.1; etcd's raftNode does the same). Its term was made durable before it could win, and
+ * a follower acknowledges only what it has itself persisted, so a commit still needs a quorum of
+ * durable copies if the leader's own write is lost. Everything else (votes, acknowledgements)
+ * waits for this node's write.
+ */
+export function mayPrecedeOwnWrite(type: RaftMessageType): boolean {
+  return type === 'append' || type === 'heartbeat';
+}
+
 type Fields = Record<string, 'number' | 'boolean' | 'array' | 'object'>;
 
 const FIELDS: Record<RaftMessageType, Fields> = {

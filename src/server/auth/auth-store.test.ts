@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EtcdApplication } from '../etcd-application.js';
 import type { AuthCommand, Permission } from './auth-store.js';
-import { AuthErrors, AuthStore } from './auth-store.js';
+import { AuthErrors, AuthStore, authSnapshotProblem } from './auth-store.js';
 import { bootstrapMembership } from '../membership.js';
 
 const ONE_MEMBER = bootstrapMembership([
@@ -169,5 +169,26 @@ describe('the auth state machine', () => {
     copy.restore(old);
     expect(copy.auth.isEnabled).toBe(false);
     expect(copy.auth.userNames()).toEqual([]);
+  });
+
+  it('finds what is wrong with an auth state read from a file', () => {
+    const good = {
+      enabled: true,
+      revision: 3,
+      users: [{ name: 'root', passwordHash: 'h', noPassword: false, roles: ['root'] }],
+      roles: [{ name: 'r', permissions: [{ permType: 'READ', key: 'a', rangeEnd: 'b' }] }],
+    };
+    expect(authSnapshotProblem(good)).toBeUndefined();
+    expect(authSnapshotProblem([])).toBe('the auth state is not an object');
+    expect(authSnapshotProblem({ ...good, revision: 0 })).toContain('revision');
+    expect(authSnapshotProblem({ ...good, users: [{ name: 'x' }] })).toContain(
+      'a user is malformed',
+    );
+    expect(
+      authSnapshotProblem({
+        ...good,
+        roles: [{ name: 'r', permissions: [{ permType: 'ALL', key: 'a', rangeEnd: '' }] }],
+      }),
+    ).toContain('a role is malformed');
   });
 });

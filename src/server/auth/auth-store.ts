@@ -99,6 +99,51 @@ export interface AuthSnapshot {
   readonly roles: readonly AuthRole[];
 }
 
+const PERMISSION_TYPES: ReadonlySet<string> = new Set(['READ', 'WRITE', 'READWRITE']);
+
+/**
+ * Why `value` is not an auth snapshot (one read from a file, e.g. a backup image), or undefined
+ * when it is one. Checks the shape and the types of every field, not the permissions' meaning.
+ */
+export function authSnapshotProblem(value: unknown): string | undefined {
+  const object = (item: unknown): item is Record<string, unknown> =>
+    typeof item === 'object' && item !== null && !Array.isArray(item);
+  const strings = (item: unknown) =>
+    Array.isArray(item) && item.every((each) => typeof each === 'string');
+  if (!object(value)) return 'the auth state is not an object';
+  if (typeof value.enabled !== 'boolean') return 'the auth state has no enabled flag';
+  if (!Number.isSafeInteger(value.revision) || (value.revision as number) < 1)
+    return 'the auth revision is not a positive integer';
+  if (!Array.isArray(value.users) || !Array.isArray(value.roles))
+    return 'the auth state lacks its users or roles';
+  for (const user of value.users as unknown[])
+    if (
+      !object(user) ||
+      typeof user.name !== 'string' ||
+      typeof user.passwordHash !== 'string' ||
+      typeof user.noPassword !== 'boolean' ||
+      !strings(user.roles)
+    )
+      return `a user is malformed: ${JSON.stringify(user).slice(0, 120)}`;
+  for (const role of value.roles as unknown[]) {
+    const permissions = object(role) ? role.permissions : undefined;
+    if (
+      !object(role) ||
+      typeof role.name !== 'string' ||
+      !Array.isArray(permissions) ||
+      !permissions.every(
+        (perm) =>
+          object(perm) &&
+          PERMISSION_TYPES.has(perm.permType as string) &&
+          typeof perm.key === 'string' &&
+          typeof perm.rangeEnd === 'string',
+      )
+    )
+      return `a role is malformed: ${JSON.stringify(role).slice(0, 120)}`;
+  }
+  return undefined;
+}
+
 const OK: AuthOutcome = { ok: true };
 const fail = (error: MvccError): AuthOutcome => ({ ok: false, error });
 

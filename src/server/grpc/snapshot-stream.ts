@@ -35,10 +35,11 @@ async function streamSnapshot(
   call: ServerWritableStream<ProtoObject, ProtoObject>,
 ): Promise<void> {
   const { app, runtime } = context;
-  // Taken in one synchronous step: the view, the members and the applied index agree.
+  // Taken in one synchronous step: the view, the members, auth and the applied index agree.
   const source = {
     reader: app.store.openSnapshot(),
     members: app.membership().members,
+    auth: app.auth.snapshot(),
     appliedIndex: runtime.machine.appliedIndex,
   };
   const revision = source.reader.revision;

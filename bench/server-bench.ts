@@ -169,9 +169,7 @@ async function main(): Promise<void> {
   let endpoints = option('endpoints', '');
   let cluster: ProcessCluster | undefined;
   if (endpoints === '') {
-    cluster = await ProcessCluster.create(3);
-    cluster.startAll();
-    await cluster.waitReady();
+    cluster = await ProcessCluster.launch(3);
     endpoints = cluster.endpoints;
   }
   const cpu = cpus();

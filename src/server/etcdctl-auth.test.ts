@@ -43,9 +43,7 @@ describe.runIf(runnable).each(engines)('auth on a 3-process %s cluster with etcd
   const alice = ['--user', 'alice:alicepw'];
 
   beforeAll(async () => {
-    cluster = await ProcessCluster.create(3, engine);
-    cluster.startAll();
-    await cluster.waitReady();
+    cluster = await ProcessCluster.launch(3, engine);
   }, 60_000);
 
   afterAll(async () => {

@@ -99,9 +99,7 @@ describe.runIf(runnable)('membership changes with etcdctl', () => {
   beforeAll(async () => {
     // Snapshots every 20 entries: the log a new member needs is compacted (one period behind the
     // newest snapshot), so it gets a snapshot.
-    cluster = await ProcessCluster.create(3, 'raft', { extraArgs: ['--snapshot-count', '20'] });
-    cluster.startAll();
-    await cluster.waitReady();
+    cluster = await ProcessCluster.launch(3, 'raft', { extraArgs: ['--snapshot-count', '20'] });
   }, 60_000);
 
   afterAll(async () => {
@@ -301,9 +299,7 @@ describe.runIf(runnable)('membership changes on an engine that cannot make them'
   let cluster: ProcessCluster;
 
   beforeAll(async () => {
-    cluster = await ProcessCluster.create(1, 'multipaxos');
-    cluster.startAll();
-    await cluster.waitReady();
+    cluster = await ProcessCluster.launch(1, 'multipaxos');
   }, 60_000);
 
   afterAll(async () => {

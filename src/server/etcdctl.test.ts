@@ -26,9 +26,7 @@ describe.runIf(runnable).each(engines)('a 3-process %s cluster with etcdctl', (e
   let cluster: ProcessCluster;
 
   beforeAll(async () => {
-    cluster = await ProcessCluster.create(3, engine);
-    cluster.startAll();
-    await cluster.waitReady();
+    cluster = await ProcessCluster.launch(3, engine);
   }, 60_000);
 
   afterAll(async () => {

@@ -19,9 +19,7 @@ describe.runIf(runnable)('the live state of a 3-process raft cluster', () => {
   let cluster: ProcessCluster;
 
   beforeAll(async () => {
-    cluster = await ProcessCluster.create(3);
-    cluster.startAll();
-    await cluster.waitReady();
+    cluster = await ProcessCluster.launch(3);
   }, 60_000);
 
   afterAll(async () => {

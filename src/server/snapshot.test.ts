@@ -41,9 +41,7 @@ describe.runIf(runnable)('etcdctl snapshot save, synod snapshot status and resto
   const image = join(scratch, 'backup.db');
 
   beforeAll(async () => {
-    source = await ProcessCluster.create(3);
-    source.startAll();
-    await source.waitReady();
+    source = await ProcessCluster.launch(3);
   }, 60_000);
 
   afterAll(async () => {

@@ -73,7 +73,7 @@ describe.runIf(runnable)('a 3-process cluster with client and peer TLS', () => {
     ca = TestCa.create(root, 'main');
     client = ca.issue('client');
     const pairs = new Map(['n1', 'n2', 'n3'].map((name) => [name, ca.issue(name)]));
-    cluster = await ProcessCluster.create(3, 'raft', {
+    cluster = await ProcessCluster.launch(3, 'raft', {
       tls: {
         clientScheme: 'https',
         peerScheme: 'https',
@@ -82,8 +82,6 @@ describe.runIf(runnable)('a 3-process cluster with client and peer TLS', () => {
       },
       root,
     });
-    cluster.startAll();
-    await cluster.waitReady();
   }, 90_000);
 
   afterAll(async () => {

@@ -48,9 +48,7 @@ async function bench(...argv: string[]): Promise<BenchReport> {
 
 describe.runIf(runnable)('synod bench on a 3-process cluster', () => {
   beforeAll(async () => {
-    cluster = await ProcessCluster.create(3);
-    cluster.startAll();
-    await cluster.waitReady();
+    cluster = await ProcessCluster.launch(3);
   }, 60_000);
 
   afterAll(async () => {

@@ -124,6 +124,18 @@ export class ProcessCluster {
     return cluster;
   }
 
+  /** A cluster created, every member started, and a leader elected. */
+  static async launch(
+    size: number,
+    engine = 'raft',
+    options: ProcessClusterOptions = {},
+  ): Promise<ProcessCluster> {
+    const cluster = await ProcessCluster.create(size, engine, options);
+    cluster.startAll();
+    await cluster.waitReady();
+    return cluster;
+  }
+
   /**
    * A port released by freePort may be handed out again at once: no two members' ports may be the
    * same, or one member fails to start with EADDRINUSE.

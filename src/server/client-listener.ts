@@ -12,6 +12,7 @@ import {
 } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { type Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
+import { openHttp2 } from './http2-opening.js';
 import type { TlsMaterial } from './tls-files.js';
 
 /** What every HTTP/2 connection sends first (RFC 9113 §3.4); gRPC is HTTP/2. */
@@ -28,18 +29,21 @@ export interface ClientListenerOptions {
   readonly http: RequestListener<typeof IncomingMessage, typeof ServerResponse>;
   /** A client's TLS handshake failed (no or an untrusted certificate); etcd logs these too. */
   readonly onTlsError: (message: string) => void;
+  /** A connection that began as HTTP/2 broke off before its first request was read. */
+  readonly onHttp2Error: (message: string) => void;
 }
 
 /**
  * The client port serving gRPC and HTTP/1 side by side, as etcd does with cmux: each connection's
  * first bytes decide. The HTTP/2 preface goes to gRPC through grpc-js's connection injector;
- * anything else to the HTTP handler (/health, /version, /metrics). Only the first chunk of a
- * connection is inspected: requests on an established connection pay nothing.
+ * anything else to the HTTP handler (/health, /version, /metrics). A gRPC connection is opened by
+ * `openHttp2`, which repairs the `:authority` etcdctl sends for `endpoint status` when needed.
  */
 export class ClientListener {
   private constructor(
     private readonly server: Server,
-    private readonly httpConnections: Set<Socket>,
+    /** HTTP/1 connections, and gRPC ones not yet handed to grpc-js: this listener closes them. */
+    private readonly owned: Set<Socket>,
     readonly port: number,
   ) {}
 
@@ -47,14 +51,25 @@ export class ClientListener {
     // TLS is terminated by node:tls before the sniff, so gRPC is handed plaintext HTTP/2.
     const injector = options.grpc.createConnectionInjector(ServerCredentials.createInsecure());
     const http = createHttpServer(options.http);
-    const httpConnections = new Set<Socket>();
+    const owned = new Set<Socket>();
     const dispatch = (socket: Socket) => {
       sniff(socket, (isHttp2) => {
         if (isHttp2) {
-          injector.injectConnection(socket);
+          // etcdctl's per-endpoint connections send a URL as :authority, which Node refuses.
+          // Held here until grpc-js has it: closed by close() if it never gets that far.
+          owned.add(socket);
+          socket.once('close', () => owned.delete(socket));
+          openHttp2(
+            socket,
+            (connection) => {
+              owned.delete(socket);
+              injector.injectConnection(connection);
+            },
+            (reason) => options.onHttp2Error(reason),
+          );
         } else {
-          httpConnections.add(socket);
-          socket.once('close', () => httpConnections.delete(socket));
+          owned.add(socket);
+          socket.once('close', () => owned.delete(socket));
           http.emit('connection', socket);
           // node:http reads the socket's handle directly; the sniffed bytes wait in the stream's
           // buffer and flow to the parser's data listener only once the stream is resumed.
@@ -89,13 +104,13 @@ export class ClientListener {
         resolve();
       });
     });
-    return new ClientListener(server, httpConnections, (server.address() as AddressInfo).port);
+    return new ClientListener(server, owned, (server.address() as AddressInfo).port);
   }
 
-  /** Stops accepting; HTTP connections are closed (gRPC's are closed by the gRPC server). */
+  /** Stops accepting; the connections it owns are closed (gRPC's by the gRPC server). */
   close(): void {
     this.server.close();
-    for (const socket of this.httpConnections) socket.destroy();
+    for (const socket of this.owned) socket.destroy();
   }
 }
 

@@ -190,6 +190,8 @@ export class EtcdServer {
         grpc,
         http: httpHandler(endpoints),
         onTlsError: (message) => logger.warn(message, { component: 'api' }),
+        onHttp2Error: (message) =>
+          logger.debug(`dropped a client connection: ${message}`, { component: 'api' }),
       }).catch((error: unknown) => {
         const address = `${config.listenClient.host}:${config.listenClient.port}`;
         throw new Error(`cannot listen for clients on ${address}: ${(error as Error).message}`);

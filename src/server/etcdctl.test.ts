@@ -191,12 +191,23 @@ describe.runIf(runnable).each(engines)('a 3-process %s cluster with etcdctl', (e
     // A linearizable read on each member first, so each has applied the write.
     for (const member of cluster.members)
       await cluster.etcdctl(['get', 'hashed'], `127.0.0.1:${member.clientPort}`);
-    const result = await cluster.etcdctl(['endpoint', 'hashkv', '-w', 'json']);
-    const hashes = JSON.parse(result.stdout).map(
-      (each: { HashKV: { hash: number } }) => each.HashKV.hash,
-    );
+    const hashesOf = async (args: string[], endpoints?: string) => {
+      const result = await cluster.etcdctl(
+        ['endpoint', 'hashkv', '-w', 'json', ...args],
+        endpoints,
+      );
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout).map(
+        (each: { HashKV: { hash: number } }) => each.HashKV.hash,
+      );
+    };
+    const hashes = await hashesOf([]);
     expect(hashes).toHaveLength(3);
     expect(new Set(hashes).size).toBe(1);
+    // Every member found through the member list, and endpoints given as URLs, as operators do.
+    expect(await hashesOf(['--cluster'])).toEqual([hashes[0], hashes[0], hashes[0]]);
+    const urls = cluster.members.map((member) => `http://127.0.0.1:${member.clientPort}`);
+    expect(await hashesOf([], urls.join(','))).toEqual([hashes[0], hashes[0], hashes[0]]);
   }, 60_000);
 
   it('saves a snapshot (etcdctl snapshot save) from a follower and the leader', async () => {
@@ -417,10 +428,15 @@ describe.runIf(runnable).each(engines)('a 3-process %s cluster with etcdctl', (e
       .stdout;
     expect(healthTable).toMatch(/\| +ENDPOINT +\| +HEALTH +\| +TOOK +\| +ERROR +\|/);
     expect(healthTable.match(/\| +true \|/g)).toHaveLength(3);
-    // `endpoint status --cluster` is left out: etcdctl 3.4 dials each member with an
-    // `:authority` of `http://host:port`, which Node's HTTP/2 (nghttp2) refuses (docs/server.md).
-    const status = JSON.parse((await cluster.etcdctl(['endpoint', 'status', '-w', 'json'])).stdout);
+    // etcdctl dials each member it lists with `http://host:port` as the HTTP/2 :authority, which
+    // Node refuses unless the client port repairs it (authority-rewrite.ts).
+    const status = JSON.parse(
+      (await cluster.etcdctl(['endpoint', 'status', '--cluster', '-w', 'json'])).stdout,
+    );
     expect(status).toHaveLength(3);
+    expect(status.map((each: { Endpoint: string }) => each.Endpoint).sort()).toEqual(
+      cluster.members.map((member) => `http://127.0.0.1:${member.clientPort}`).sort(),
+    );
     const memberIds = new Set<number>();
     for (const each of status) {
       expect(each.Status.version).toMatch(/^3\.4\./);

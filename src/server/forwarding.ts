@@ -20,6 +20,13 @@ export type ForwardReply =
       readonly forwardId: number;
       readonly ok: true;
       readonly result: unknown;
+      /**
+       * The leader's applied index when it answered. The member that forwarded the request
+       * answers its client once it has applied as far, so that what the client does next on that
+       * member sees the request's effect (and a read forwarded as a barrier leaves the member as
+       * current as the leader was). Absent from older members: answered at once.
+       */
+      readonly appliedIndex?: number;
     }
   | {
       readonly type: 'synod-forward-reply';
@@ -59,7 +66,12 @@ export function validForwardRequest(message: Record<string, unknown>): ForwardRe
 export function validForwardReply(message: Record<string, unknown>): ForwardReply | undefined {
   if (message.type !== 'synod-forward-reply' || !Number.isSafeInteger(message.forwardId))
     return undefined;
-  if (message.ok === true) return message as unknown as ForwardReply;
+  if (message.ok === true) {
+    const index = message.appliedIndex;
+    if (index !== undefined && (!Number.isSafeInteger(index) || (index as number) < 0))
+      return undefined;
+    return message as unknown as ForwardReply;
+  }
   if (message.ok !== false || !KINDS.includes(message.kind as RequestErrorKind)) return undefined;
   if (typeof message.message !== 'string') return undefined;
   return message as unknown as ForwardReply;

@@ -60,6 +60,7 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
 const IDS: readonly NodeId[] = [0, 1, 2];
 let root: string;
 let runtimes: NodeRuntime<ServerOp, ServerResult>[] = [];
+let apps: EtcdApplication[] = [];
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'synod-node-runtime-'));
@@ -67,10 +68,11 @@ beforeEach(async () => {
 afterEach(async () => {
   await Promise.all(runtimes.map((runtime) => runtime.stop()));
   runtimes = [];
+  apps = [];
   await rm(root, { recursive: true, force: true });
 });
 
-async function startCluster(gates: readonly SyncGate[]): Promise<void> {
+async function startCluster(gates: readonly SyncGate[], engineName = 'raft'): Promise<void> {
   const ports = await Promise.all(IDS.map(() => freePort()));
   const membership = bootstrapMembership(
     IDS.map((id) => ({
@@ -79,7 +81,8 @@ async function startCluster(gates: readonly SyncGate[]): Promise<void> {
       peerUrls: [`http://127.0.0.1:${ports[id]}`],
     })),
   );
-  const engine = findEngine('raft');
+  const engine = findEngine(engineName);
+  apps = IDS.map(() => new EtcdApplication(membership));
   runtimes = await Promise.all(
     IDS.map((id) =>
       NodeRuntime.start<ServerOp, ServerResult>({
@@ -96,7 +99,7 @@ async function startCluster(gates: readonly SyncGate[]): Promise<void> {
         dataDir: join(root, `n${id}`),
         engine,
         engineOptions: { ...engine.serverOptions, ...engine.timingOptions(15, 3) },
-        application: new EtcdApplication(membership),
+        application: apps[id] as EtcdApplication,
         tickMs: 10,
         logger: createLogger({ level: 'error' }),
         storageFs: gates[id]?.fs,
@@ -142,5 +145,27 @@ describe('NodeRuntime', () => {
       gate.release();
     }
     expect((await answer).ok).toBe(true);
+  }, 20_000);
+
+  it('answers a request a follower forwarded only once the follower has applied it too', async () => {
+    // Multi-Paxos refuses proposals at followers; their runtimes forward them to the leader's.
+    await startCluster(
+      IDS.map(() => new SyncGate()),
+      'multipaxos',
+    );
+    await until(() => runtimes.every((runtime) => runtime.leader() !== undefined), 5000);
+    const leader = runtimes[0]?.leader() as NodeId;
+    const follower = IDS.find((id) => id !== leader) as NodeId;
+    for (let index = 0; index < 10; index++) {
+      const result = await (runtimes[follower] as NodeRuntime<ServerOp, ServerResult>).submit(
+        put(`forwarded-${index}`),
+        5000,
+      );
+      expect(result.ok).toBe(true);
+      // What the client does next on this member sees its write.
+      expect(apps[follower]?.store.currentRevision).toBeGreaterThanOrEqual(
+        (result as { revision: number }).revision,
+      );
+    }
   }, 20_000);
 });

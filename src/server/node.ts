@@ -89,6 +89,8 @@ interface PendingRequest<Res> {
   readonly leaderAtStart: NodeId | undefined;
   /** False for requests forwarded here by a peer: they are not forwarded again (no ping-pong). */
   readonly forwardable: boolean;
+  /** Answered by the leader: the result, held until this member has applied `appliedIndex`. */
+  answered?: { readonly result: Res; readonly appliedIndex: number };
 }
 
 /** What the metrics endpoint reports about the runtime. */
@@ -134,6 +136,8 @@ export class NodeRuntime<Op, Res> {
   readonly machine: ReplicatedStateMachine<Op, Res, ProtocolMessage, unknown>;
   private readonly transport: PeerTransport<ProtocolMessage>;
   private readonly pending = new Map<number, PendingRequest<Res>>();
+  /** Forwarded requests answered by the leader, waiting for this member to apply as far. */
+  private readonly awaitingApplied = new Set<number>();
   /** Peer messages by peer and type, for the live-state endpoint. */
   readonly messageCounts = new MessageCounts();
   /** When this process started its member, for rates over the whole run. */
@@ -466,6 +470,25 @@ export class NodeRuntime<Op, Res> {
       }
     }
     onDelivered?.();
+    this.releaseAnswered();
+  }
+
+  /** Answers the forwarded requests whose leader's applied index this member has now reached. */
+  private releaseAnswered(): void {
+    if (this.awaitingApplied.size === 0) return;
+    const applied = this.machine.appliedIndex;
+    for (const id of this.awaitingApplied) {
+      const request = this.pending.get(id);
+      const answered = request?.answered;
+      if (request === undefined || answered === undefined) {
+        this.awaitingApplied.delete(id); // expired meanwhile
+        continue;
+      }
+      if (answered.appliedIndex > applied) continue;
+      this.awaitingApplied.delete(id);
+      this.settle(id);
+      request.resolve(answered.result);
+    }
   }
 
   /** A refusal for want of a leader is retried until the deadline, as etcd waits for an election. */
@@ -515,7 +538,13 @@ export class NodeRuntime<Op, Res> {
         this.sendToPeer(from, answer as unknown as ProtocolMessage);
       this.submit(forwarded.op as Op, forwarded.timeoutMs, false).then(
         (result) =>
-          reply({ type: 'synod-forward-reply', forwardId: forwarded.forwardId, ok: true, result }),
+          reply({
+            type: 'synod-forward-reply',
+            forwardId: forwarded.forwardId,
+            ok: true,
+            result,
+            appliedIndex: this.machine.appliedIndex,
+          }),
         (error: unknown) =>
           reply({
             type: 'synod-forward-reply',
@@ -533,9 +562,15 @@ export class NodeRuntime<Op, Res> {
       return;
     }
     const request = this.pending.get(answer.forwardId);
-    if (request === undefined) return; // timed out here already
-    this.settle(answer.forwardId);
+    if (request === undefined || request.answered !== undefined) return; // timed out, or a copy
     this.machine.abandon(answer.forwardId);
+    if (answer.ok && (answer.appliedIndex ?? 0) > this.machine.appliedIndex) {
+      // Held (its deadline still running) until this member has applied as far as the leader.
+      request.answered = { result: answer.result as Res, appliedIndex: answer.appliedIndex ?? 0 };
+      this.awaitingApplied.add(answer.forwardId);
+      return;
+    }
+    this.settle(answer.forwardId);
     if (answer.ok) request.resolve(answer.result as Res);
     else {
       this.proposalsFailed++;

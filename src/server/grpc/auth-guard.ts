@@ -12,7 +12,7 @@ import { prefixEnd } from '../../storage/mvcc/index.js';
 import type { AuthGate, AuthInfo, GateError } from '../auth/auth-gate.js';
 import { AuthDenied } from '../auth/auth-gate.js';
 import type { EtcdContext } from './context.js';
-import { failureOf, toServiceError } from './context.js';
+import { catchUp, failureOf, toServiceError } from './context.js';
 import { type ProtoObject, bytesField, leaseIdField } from './convert.js';
 import { ApiError, type GrpcFailure } from './etcd-errors.js';
 import { asRecipeError } from './recipes.js';
@@ -183,6 +183,38 @@ export function guarded(
   };
   const run = (check: Check, metadata: Metadata, request: ProtoObject) =>
     check(gate, gate.infoOf(metadata), request);
+  /**
+   * A refusal stands only if the check still fails once this member has caught up with the log
+   * (a read barrier): the auth state or token that allows the request may have been applied
+   * elsewhere first (`auth disable`, a grant, a token issued by another member). Resolves with
+   * the refusal, or undefined to go ahead.
+   */
+  const recheck = async (
+    check: Check,
+    metadata: Metadata,
+    request: ProtoObject,
+    refused: unknown,
+  ): Promise<unknown | undefined> => {
+    try {
+      await catchUp(context);
+    } catch {
+      return refused; // no barrier (no leader, timed out): the refusal stands
+    }
+    try {
+      run(check, metadata, request);
+      return undefined;
+    } catch (again) {
+      return again;
+    }
+  };
+  const admit = async (check: Check, metadata: Metadata, request: ProtoObject) => {
+    try {
+      run(check, metadata, request);
+      return undefined;
+    } catch (error) {
+      return recheck(check, metadata, request, error);
+    }
+  };
   const wrapped: UntypedServiceImplementation = { ...implementation };
   for (const [method, check] of Object.entries(checks)) {
     const inner = implementation[method];
@@ -190,13 +222,10 @@ export function guarded(
     if (service === 'Election' && method === 'Observe') {
       const stream = inner as handleServerStreamingCall<ProtoObject, ProtoObject>;
       wrapped[method] = (call: ServerWritableStream<ProtoObject, ProtoObject>) => {
-        try {
-          run(check, call.metadata, call.request);
-        } catch (error) {
-          call.emit('error', toServiceError(refusal(method, error)));
-          return;
-        }
-        stream(call);
+        void admit(check, call.metadata, call.request).then((refused) => {
+          if (refused === undefined) stream(call);
+          else call.emit('error', toServiceError(refusal(method, refused)));
+        });
       };
       continue;
     }
@@ -208,7 +237,10 @@ export function guarded(
       try {
         run(check, call.metadata, call.request);
       } catch (error) {
-        callback(toServiceError(refusal(method, error)));
+        void recheck(check, call.metadata, call.request, error).then((refused) => {
+          if (refused === undefined) unary(call, callback);
+          else callback(toServiceError(refusal(method, refused)));
+        });
         return;
       }
       unary(call, callback);

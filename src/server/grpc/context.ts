@@ -55,6 +55,15 @@ export function learnerMayServe(method: string, request: ProtoObject): boolean {
   return method === 'Status' || (method === 'Range' && request.serializable === true);
 }
 
+/**
+ * A linearizable no-op read: once it returns, this member has applied every write committed
+ * before the call (through a forwarding engine too: the member waits until it has applied as far
+ * as the leader that answered), so its state is as fresh as the leader's.
+ */
+export async function catchUp(context: EtcdContext): Promise<void> {
+  await propose(context, { type: 'range', request: { key: '\0', countOnly: true } });
+}
+
 /** Proposes `op` and returns its result, turning etcd-level failures into ApiErrors. */
 export async function propose(
   context: EtcdContext,

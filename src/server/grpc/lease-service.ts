@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EtcdContext } from './context.js';
-import { failureOf, headerOf, propose, refusedAtLearner, unary } from './context.js';
+import { catchUp, failureOf, headerOf, propose, refusedAtLearner, unary } from './context.js';
 import { type ProtoObject, boolField, intField, leaseIdField } from './convert.js';
 import { ApiError, EtcdErrors } from './etcd-errors.js';
 
@@ -120,15 +120,6 @@ function keepAliveStream(
   call.on('cancelled', () => {
     ended = true;
   });
-}
-
-/**
- * A linearizable no-op read: once it returns, this member has applied every write committed
- * before the call, so its lease table is as fresh as the leader's (etcd forwards these calls to
- * the leader instead).
- */
-async function catchUp(context: EtcdContext): Promise<void> {
-  await propose(context, { type: 'range', request: { key: '\0', countOnly: true } });
 }
 
 /** The TTL after renewal, or 0 for an unknown lease (etcd's answer to a keep-alive of one). */

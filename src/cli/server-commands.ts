@@ -97,6 +97,11 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .option('--peer-cert-file <path>', 'peer TLS certificate (PEM), for https peer URLs')
     .option('--peer-key-file <path>', 'peer TLS private key (PEM)')
     .option('--peer-trusted-ca-file <path>', 'CA bundle (PEM) that peer certificates must chain to')
+    .option(
+      '--auth-token <spec>',
+      "simple, or jwt,pub-key=PATH,priv-key=PATH,sign-method=RS256|ES256|…[,ttl=5m] (etcd's)",
+      'simple',
+    )
     .option('--peer-client-cert-auth', 'refuse peers without a certificate from the peer CA')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action((options: NodeCommandOptions) => runNode(io, options));

@@ -127,6 +127,8 @@ describe('synod node flags', () => {
       '--election-timeout (1000 ms) must be at least 5 times --heartbeat-interval (300 ms)',
     );
     expect(refusal({ tickMs: '200' })).toContain('shorter than --tick-ms (200 ms)');
+    expect(refusal({ authToken: 'magic' })).toContain('--auth-token "magic" is not simple or jwt');
+    expect(refusal({ authToken: 'jwt' })).toContain('--auth-token: jwt needs sign-method');
   });
 });
 

@@ -3,6 +3,8 @@ import type { NodeId } from '../core/ids.js';
 import { clusterIdOf, idToHex, memberIdOf } from './cluster-ids.js';
 import type { TlsMaterial } from './tls-files.js';
 import { loadTls } from './tls-files.js';
+import type { JwtOptions } from './auth/jwt-tokens.js';
+import { parseJwtOptions } from './auth/jwt-tokens.js';
 import type { HostPort } from './urls.js';
 import { isHttpsUrl, parseHttpUrl, parseUrlList } from './urls.js';
 
@@ -32,6 +34,8 @@ export interface NodeConfig {
   readonly clientTls: TlsMaterial | undefined;
   /** TLS on peer connections, both accepted and dialed (https peer URLs). */
   readonly peerTls: TlsMaterial | undefined;
+  /** etcd's --auth-token: simple tokens (through the log), or signed JWTs. */
+  readonly authToken: AuthTokenConfig;
   /** Flags that were accepted but have no effect, for the log (etcd warns the same way). */
   readonly warnings: readonly string[];
   readonly members: readonly MemberConfig[];
@@ -78,6 +82,7 @@ export interface NodeFlags {
   readonly peerKeyFile?: string;
   readonly peerTrustedCaFile?: string;
   readonly peerClientCertAuth?: boolean;
+  readonly authToken?: string;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -292,6 +297,7 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
     listenMetrics: metrics?.first,
     metricsSecure: metrics?.secure === true,
     clientTls,
+    authToken: parseAuthToken(flags.authToken ?? 'simple'),
     peerTls,
     warnings,
     members,
@@ -369,4 +375,16 @@ export function timingTicks(config: NodeConfig): { heartbeatTicks: number; elect
 /** The cluster id string the peer transport checks on connect. */
 export function transportClusterId(config: NodeConfig): string {
   return `synod-${idToHex(config.clusterId)}`;
+}
+
+export type AuthTokenConfig =
+  | { readonly kind: 'simple' }
+  | { readonly kind: 'jwt'; readonly options: JwtOptions };
+
+/** `simple`, or `jwt,pub-key=…,priv-key=…,sign-method=…[,ttl=…]`, as etcd's --auth-token. */
+export function parseAuthToken(text: string): AuthTokenConfig {
+  if (text === 'simple') return { kind: 'simple' };
+  if (text === 'jwt' || text.startsWith('jwt,'))
+    return { kind: 'jwt', options: parseJwtOptions(text.slice(4)) };
+  throw bad(`--auth-token "${text}" is not simple or jwt,<options>`);
 }

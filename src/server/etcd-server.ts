@@ -10,6 +10,7 @@ import { findEngine } from './engines.js';
 import type { ServerOp, ServerResult } from './etcd-application.js';
 import { EtcdApplication } from './etcd-application.js';
 import { AuthGate } from './auth/auth-gate.js';
+import { JwtTokens } from './auth/jwt-tokens.js';
 import { guarded } from './grpc/auth-guard.js';
 import { authService } from './grpc/auth-service.js';
 import { clusterService } from './grpc/cluster-service.js';
@@ -148,7 +149,11 @@ export class EtcdServer {
             : { error: `unknown query ${String(query.type)}` },
       },
     });
-    const gate = new AuthGate(app.auth, app.tokens);
+    const gate = new AuthGate(
+      app.auth,
+      app.tokens,
+      config.authToken.kind === 'jwt' ? new JwtTokens(config.authToken.options) : undefined,
+    );
     const context: EtcdContext = {
       config,
       runtime,

@@ -1,3 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { Metadata, credentials, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,11 +167,7 @@ describe.runIf(runnable).each(engines)('auth on a 3-process %s cluster with etcd
     await cluster.stopAll('SIGTERM');
     cluster.startAll();
     // etcdctl's health check reads a key, which an anonymous client may not once auth is on.
-    const deadline = Date.now() + 30_000;
-    while ((await cluster.etcdctl([...root, 'endpoint', 'health'])).code !== 0) {
-      if (Date.now() > deadline) throw new Error('the cluster did not come back after the restart');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await cluster.waitReady(undefined, 30_000, 'root:rootpw');
     expect((await cluster.etcdctl([...alice, 'get', '/app/x'])).stdout).toBe('/app/x\n1\n');
     expect(error(await cluster.etcdctl(['get', '/app/x']))).toBe('etcdserver: user name is empty');
   }, 90_000);
@@ -183,5 +183,93 @@ describe.runIf(runnable).each(engines)('auth on a 3-process %s cluster with etcd
     expect((await cluster.etcdctl(['user', 'get', 'root'])).stdout).toBe(
       'User: root\nRoles: root\n',
     );
+  }, 60_000);
+});
+
+/**
+ * `--auth-token jwt,…`: every member signs and verifies with the same RSA key pair, so a token
+ * issued by one member is accepted by the others at once, with no log entry, and after a restart.
+ */
+describe.runIf(runnable)('JWT auth tokens on a 3-process cluster', () => {
+  let cluster: ProcessCluster;
+  const keys = mkdtempSync(join(tmpdir(), 'synod-jwt-'));
+  const services = etcdServices();
+  const address = (index: number) => `127.0.0.1:${cluster.members[index]?.clientPort}`;
+
+  beforeAll(async () => {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(join(keys, 'jwt.key'), pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(join(keys, 'jwt.pub'), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+    const spec = `jwt,pub-key=${join(keys, 'jwt.pub')},priv-key=${join(keys, 'jwt.key')},sign-method=RS256,ttl=10m`;
+    cluster = await ProcessCluster.launch(3, 'raft', { extraArgs: ['--auth-token', spec] });
+    await cluster.etcdctl(['user', 'add', 'root', '--new-user-password=rootpw']);
+    expect((await cluster.etcdctl(['auth', 'enable'])).stdout).toBe('Authentication Enabled\n');
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.destroy();
+    rmSync(keys, { recursive: true, force: true });
+  }, 30_000);
+
+  const raftIndex = async (index: number) => {
+    const maintenance = new services.Maintenance(address(index), credentials.createInsecure());
+    const status = (await call(maintenance, 'Status', {})) as Message;
+    maintenance.close();
+    return Number(status.raftIndex);
+  };
+
+  it('issues signed tokens that every member accepts at once, without a log entry', async () => {
+    expect((await cluster.etcdctl(['--user', 'root:rootpw', 'put', 'k', 'v'])).stdout).toBe('OK\n');
+    const auth = new services.Auth(address(0), credentials.createInsecure());
+    const before = await raftIndex(0);
+    const issued = (await call(auth, 'Authenticate', {
+      name: 'root',
+      password: 'rootpw',
+    })) as Message;
+    auth.close();
+    const token = issued.token as string;
+    const [, payload] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload as string, 'base64url').toString()) as Message;
+    expect(claims.username).toBe('root');
+    expect(claims.exp as number).toBeGreaterThan(Date.now() / 1000 + 500);
+    expect(await raftIndex(0)).toBe(before); // nothing proposed
+    for (const index of [0, 1, 2]) {
+      const kv = new services.KV(address(index), credentials.createInsecure());
+      const range = (await call(kv, 'Range', { key: Buffer.from('k') }, token)) as Message;
+      expect(range.count).toBe('1');
+      const forged = `${token.slice(0, token.lastIndexOf('.'))}.${'A'.repeat(342)}`;
+      const refused = (await call(kv, 'Range', { key: Buffer.from('k') }, forged)) as ServiceError;
+      expect([refused.code, refused.details]).toEqual([
+        status.UNAUTHENTICATED,
+        'etcdserver: invalid auth token',
+      ]);
+      kv.close();
+    }
+
+    // Any change to auth ages the tokens issued before it, as in etcd.
+    await cluster.etcdctl(['--user', 'root:rootpw', 'user', 'add', 'bob', '--new-user-password=b']);
+    const kv = new services.KV(address(1), credentials.createInsecure());
+    const aged = (await call(kv, 'Range', { key: Buffer.from('k') }, token)) as ServiceError;
+    expect([aged.code, aged.details]).toEqual([
+      status.INVALID_ARGUMENT,
+      'etcdserver: revision of auth store is old',
+    ]);
+    kv.close();
+  }, 60_000);
+
+  it('still accepts a token after a whole-cluster restart (nothing to forget)', async () => {
+    const auth = new services.Auth(address(2), credentials.createInsecure());
+    const token = (
+      (await call(auth, 'Authenticate', { name: 'root', password: 'rootpw' })) as Message
+    ).token as string;
+    auth.close();
+    await cluster.stopAll();
+    cluster.startAll();
+    await cluster.waitReady(undefined, 30_000, 'root:rootpw');
+    const kv = new services.KV(address(0), credentials.createInsecure());
+    expect(((await call(kv, 'Range', { key: Buffer.from('k') }, token)) as Message).count).toBe(
+      '1',
+    );
+    kv.close();
   }, 60_000);
 });

@@ -2,6 +2,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import type { Bytes, MvccError } from '../../storage/mvcc/index.js';
 import type { AuthStore } from './auth-store.js';
 import { AuthErrors } from './auth-store.js';
+import type { JwtTokens } from './jwt-tokens.js';
 import type { SimpleTokens } from './simple-tokens.js';
 
 /**
@@ -30,6 +31,8 @@ export class AuthDenied extends Error {
 /** The caller: `undefined` when auth is disabled (everything allowed), '' when no token was sent. */
 export interface AuthInfo {
   readonly user: string | undefined;
+  /** A JWT's auth revision: key access is refused once auth has changed since (etcd's rule). */
+  readonly revision?: number;
 }
 
 /** etcd's metadata key for the token (rpctypes.TokenFieldNameGRPC). */
@@ -39,6 +42,8 @@ export class AuthGate {
   constructor(
     readonly store: AuthStore,
     readonly tokens: SimpleTokens,
+    /** With `--auth-token jwt,…`: tokens are verified by signature, not looked up. */
+    readonly jwt?: JwtTokens,
   ) {}
 
   /** etcd's AuthInfoFromCtx: no check while auth is disabled; an unknown token is refused. */
@@ -46,6 +51,12 @@ export class AuthGate {
     if (!this.store.isEnabled) return { user: undefined };
     const token = metadata.get(TOKEN_METADATA_KEY)[0];
     if (token === undefined || token === '') return { user: '' };
+    if (this.jwt !== undefined) {
+      const claims = this.jwt.verify(String(token));
+      if (claims === undefined || this.store.user(claims.user) === undefined)
+        throw new AuthDenied(GateErrors.invalidAuthToken);
+      return { user: claims.user, revision: claims.revision };
+    }
     const owner = this.tokens.resolve(String(token));
     const user = owner === undefined ? undefined : this.store.user(owner.user);
     // A deleted user or a changed password ends the tokens issued before (etcd invalidates them).
@@ -58,6 +69,8 @@ export class AuthGate {
   requireRange(info: AuthInfo, key: Bytes, rangeEnd: Bytes, write: boolean): void {
     if (info.user === undefined || !this.store.isEnabled) return;
     if (info.user === '') throw new AuthDenied(AuthErrors.userEmpty);
+    if (info.revision !== undefined && info.revision < this.store.revision)
+      throw new AuthDenied(AuthErrors.authOldRevision);
     if (!this.store.isPermitted(info.user, key, rangeEnd, write))
       throw new AuthDenied(GateErrors.permissionDenied);
   }

@@ -87,6 +87,10 @@ export const AuthErrors = {
     message: 'etcdserver: authentication is not enabled',
   },
   invalidAuthMgmt: { code: 'InvalidArgument', message: 'etcdserver: invalid auth management' },
+  authOldRevision: {
+    code: 'InvalidArgument',
+    message: 'etcdserver: revision of auth store is old',
+  },
 } as const satisfies Record<string, MvccError>;
 
 export type AuthOutcome = { readonly ok: true } | { readonly ok: false; readonly error: MvccError };

@@ -323,17 +323,22 @@ export class ProcessCluster {
     return this.members.find((member) => leaderEndpoint.endsWith(`:${member.clientPort}`))?.name;
   }
 
-  /** Waits until the given members agree on a leader and answer a linearizable read. */
+  /**
+   * Waits until the given members agree on a leader and answer a linearizable read. With auth on,
+   * `user` (etcdctl's `name:password`) makes the read: an anonymous one is refused.
+   */
   async waitReady(
     names = this.members.map((member) => member.name),
     timeoutMs = 20_000,
+    user?: string,
   ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const leader = await this.leader(names);
       if (leader !== undefined) {
         const endpoints = this.endpointsOf(names);
-        const health = await this.etcdctl(['endpoint', 'health'], endpoints);
+        const credentials = user === undefined ? [] : ['--user', user];
+        const health = await this.etcdctl([...credentials, 'endpoint', 'health'], endpoints);
         if (health.code === 0) return leader;
       }
       if (Date.now() > deadline)

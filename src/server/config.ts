@@ -378,8 +378,7 @@ export function transportClusterId(config: NodeConfig): string {
 }
 
 export type AuthTokenConfig =
-  | { readonly kind: 'simple' }
-  | { readonly kind: 'jwt'; readonly options: JwtOptions };
+  { readonly kind: 'simple' } | { readonly kind: 'jwt'; readonly options: JwtOptions };
 
 /** `simple`, or `jwt,pub-key=…,priv-key=…,sign-method=…[,ttl=…]`, as etcd's --auth-token. */
 export function parseAuthToken(text: string): AuthTokenConfig {

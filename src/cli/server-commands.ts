@@ -102,6 +102,8 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       "simple, or jwt,pub-key=PATH,priv-key=PATH,sign-method=RS256|ES256|…[,ttl=5m] (etcd's)",
       'simple',
     )
+    .option('--auto-tls', 'https client URLs without --cert-file: make a self-signed certificate')
+    .option('--peer-auto-tls', 'https peer URLs without --peer-cert-file: self-signed, unverified')
     .option('--peer-client-cert-auth', 'refuse peers without a certificate from the peer CA')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action((options: NodeCommandOptions) => runNode(io, options));

@@ -99,6 +99,21 @@ describe('synod node flags', () => {
     );
   });
 
+  it('asks for self-signed certificates with --auto-tls and --peer-auto-tls', () => {
+    const config = parseNodeFlags({
+      name: 'n1',
+      listenClientUrls: 'https://10.0.0.1:2379',
+      listenPeerUrls: 'https://10.0.0.1:2380',
+      initialCluster: 'n1=https://10.0.0.1:2380',
+      autoTls: true,
+      peerAutoTls: true,
+    });
+    expect(config.clientTls).toBeUndefined();
+    expect(config.autoTls?.client).toContain('10.0.0.1');
+    expect(config.autoTls?.peer).toEqual(['10.0.0.1']);
+    expect(parseNodeFlags({ autoTls: true }).autoTls).toBeUndefined(); // http: nothing to make
+  });
+
   it('refuses every bad flag with a message naming it', () => {
     expect(refusal({ name: 'bad name!' })).toContain('--name');
     expect(refusal({ listenClientUrls: 'localhost:2379' })).toContain('--listen-client-urls');
@@ -129,6 +144,10 @@ describe('synod node flags', () => {
     expect(refusal({ tickMs: '200' })).toContain('shorter than --tick-ms (200 ms)');
     expect(refusal({ authToken: 'magic' })).toContain('--auth-token "magic" is not simple or jwt');
     expect(refusal({ authToken: 'jwt' })).toContain('--auth-token: jwt needs sign-method');
+    expect(
+      refusal({ listenClientUrls: 'https://127.0.0.1:2379', autoTls: true, clientCertAuth: true }),
+    ).toContain('--auto-tls makes a self-signed certificate, which cannot check');
+    expect(refusal({ listenClientUrls: 'https://127.0.0.1:2379' })).toContain('(or --auto-tls');
   });
 });
 

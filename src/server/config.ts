@@ -34,6 +34,8 @@ export interface NodeConfig {
   readonly clientTls: TlsMaterial | undefined;
   /** TLS on peer connections, both accepted and dialed (https peer URLs). */
   readonly peerTls: TlsMaterial | undefined;
+  /** --auto-tls / --peer-auto-tls: hosts to make self-signed certificates for, at start. */
+  readonly autoTls?: { readonly client?: readonly string[]; readonly peer?: readonly string[] };
   /** etcd's --auth-token: simple tokens (through the log), or signed JWTs. */
   readonly authToken: AuthTokenConfig;
   /** Flags that were accepted but have no effect, for the log (etcd warns the same way). */
@@ -83,6 +85,8 @@ export interface NodeFlags {
   readonly peerTrustedCaFile?: string;
   readonly peerClientCertAuth?: boolean;
   readonly authToken?: string;
+  readonly autoTls?: boolean;
+  readonly peerAutoTls?: boolean;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -169,9 +173,9 @@ function tlsFor(
   prefix: '--' | '--peer-',
   secure: boolean,
   urlFlags: string,
-  files: { cert?: string; key?: string; ca?: string; clientCertAuth?: boolean },
+  files: { cert?: string; key?: string; ca?: string; clientCertAuth?: boolean; auto?: boolean },
   warnings: string[],
-): TlsMaterial | undefined {
+): TlsMaterial | 'auto' | undefined {
   const given = files.cert !== undefined || files.key !== undefined || files.ca !== undefined;
   if (!secure) {
     if (given || files.clientCertAuth === true)
@@ -181,10 +185,23 @@ function tlsFor(
       );
     return undefined;
   }
+  if (files.cert === undefined && files.key === undefined && files.auto === true) {
+    if (files.clientCertAuth === true)
+      throw bad(
+        `${prefix}auto-tls makes a self-signed certificate, which cannot check ` +
+          `${prefix}client-cert-auth: give ${prefix}cert-file, ${prefix}key-file and ` +
+          `${prefix}trusted-ca-file instead`,
+      );
+    return 'auto';
+  }
+  if (files.auto === true)
+    warnings.push(
+      `${prefix}auto-tls is ignored: ${prefix}cert-file and ${prefix}key-file are given`,
+    );
   if (files.cert === undefined || files.key === undefined)
     throw bad(
       `${urlFlags} are https, which needs ${prefix}cert-file and ${prefix}key-file ` +
-        `(or use http:// URLs)`,
+        `(or ${prefix}auto-tls, or http:// URLs)`,
     );
   if (files.clientCertAuth === true && files.ca === undefined)
     throw bad(
@@ -254,7 +271,7 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
         `${httpsPeer.join(', ')}; every peer URL must use the same scheme`,
     );
   const warnings: string[] = [];
-  const clientTls = tlsFor(
+  const clientTlsOrAuto = tlsFor(
     '--',
     listenClient.secure,
     '--listen-client-urls',
@@ -263,10 +280,11 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
       key: flags.keyFile,
       ca: flags.trustedCaFile,
       clientCertAuth: flags.clientCertAuth,
+      auto: flags.autoTls,
     },
     warnings,
   );
-  const peerTls = tlsFor(
+  const peerTlsOrAuto = tlsFor(
     '--peer-',
     listenPeer.secure,
     '--listen-peer-urls',
@@ -275,14 +293,31 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
       key: flags.peerKeyFile,
       ca: flags.peerTrustedCaFile,
       clientCertAuth: flags.peerClientCertAuth,
+      auto: flags.peerAutoTls,
     },
     warnings,
   );
+  const clientTls = clientTlsOrAuto === 'auto' ? undefined : clientTlsOrAuto;
+  const peerTls = peerTlsOrAuto === 'auto' ? undefined : peerTlsOrAuto;
+  // Made at start, in the data directory (auto-tls.ts), for the hosts this member listens on.
+  const hostsOf = (urls: readonly string[]) =>
+    [...new Set(urls.map((url) => parseHttpUrl('URL', url).host))].filter((host) => host !== '');
+  const autoTls =
+    clientTlsOrAuto !== 'auto' && peerTlsOrAuto !== 'auto'
+      ? undefined
+      : {
+          ...(clientTlsOrAuto === 'auto'
+            ? { client: hostsOf([...listenClient.urls, ...advertiseClient.urls]) }
+            : {}),
+          ...(peerTlsOrAuto === 'auto'
+            ? { peer: hostsOf([...listenPeer.urls, ...self.peerUrls]) }
+            : {}),
+        };
   const metrics =
     flags.listenMetricsUrls === undefined
       ? undefined
       : parseUrlList('--listen-metrics-urls', flags.listenMetricsUrls);
-  if (metrics?.secure === true && clientTls === undefined)
+  if (metrics?.secure === true && clientTlsOrAuto === undefined)
     throw bad(
       '--listen-metrics-urls is https, which serves the client certificate: give --cert-file ' +
         'and --key-file with https --listen-client-urls',
@@ -297,6 +332,7 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
     listenMetrics: metrics?.first,
     metricsSecure: metrics?.secure === true,
     clientTls,
+    ...(autoTls === undefined ? {} : { autoTls }),
     authToken: parseAuthToken(flags.authToken ?? 'simple'),
     peerTls,
     warnings,

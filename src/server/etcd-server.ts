@@ -11,6 +11,7 @@ import type { ServerOp, ServerResult } from './etcd-application.js';
 import { EtcdApplication } from './etcd-application.js';
 import { AuthGate } from './auth/auth-gate.js';
 import { JwtTokens } from './auth/jwt-tokens.js';
+import { withAutoTls } from './auto-tls.js';
 import { guarded } from './grpc/auth-guard.js';
 import { authService } from './grpc/auth-service.js';
 import { clusterService } from './grpc/cluster-service.js';
@@ -73,8 +74,9 @@ export class EtcdServer {
     readonly clientPort: number,
   ) {}
 
-  static async start(flags: NodeConfig, options: EtcdServerOptions): Promise<EtcdServer> {
+  static async start(given: NodeConfig, options: EtcdServerOptions): Promise<EtcdServer> {
     const logger = options.logger;
+    const flags = await withAutoTls(given);
     const engine = findEngine(flags.engine);
     const { identity, members: joinedMembers } = await resolveIdentity(flags, engine, logger);
     const config = withIdentity(flags, identity);

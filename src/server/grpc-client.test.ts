@@ -370,6 +370,27 @@ describe('the etcd v3 API through a plain gRPC client', () => {
         )
         .reduce((sum, [, value]) => sum + value, 0);
     expect(putsOk(after)).toBeGreaterThanOrEqual(putsOk(before) + 5);
+
+    // Streams are counted too, once each, with the code they ended with.
+    const watchesEnded = (samples: Map<string, number>) =>
+      samples.get(
+        'grpc_server_handled_total{grpc_type="bidi_stream",grpc_service="etcdserverpb.Watch",' +
+          'grpc_method="Watch",grpc_code="OK"}',
+      ) ?? 0;
+    const stream = (
+      watch as unknown as { Watch: () => ClientDuplexStream<Message, Message> }
+    ).Watch();
+    stream.on('error', () => {});
+    stream.on('data', () => {});
+    stream.write({ create_request: { key: bytes('metric-') } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stream.end(); // the client is done: the server ends the stream with OK
+    let counted = 0;
+    for (let tries = 0; tries < 50 && counted <= watchesEnded(after); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      counted = watchesEnded(parseMetrics(await (await fetch(`${base}/metrics`)).text()));
+    }
+    expect(counted).toBe(watchesEnded(after) + 1);
   });
 
   it('reports status like etcd', async () => {

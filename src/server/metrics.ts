@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type {
   sendUnaryData,
   ServerUnaryCall,
@@ -23,6 +24,27 @@ export interface MetricSources {
 
 /** etcd's WAL fsync buckets: 1 ms doubling to 8.192 s (prometheus.ExponentialBuckets(0.001, 2, 14)). */
 const WAL_FSYNC_BUCKETS = Array.from({ length: 14 }, (_, index) => 0.001 * 2 ** index);
+
+/** grpc-go's names of the status codes (codes.Code's String), which etcd's grpc_code labels use. */
+const GO_CODE_NAMES: readonly string[] = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+];
 
 /**
  * One member's Prometheus registry, with etcd's metric names where etcd has one, plus Node's
@@ -202,25 +224,38 @@ export class ServerMetrics {
       const labels = { grpc_type: type, grpc_service: service, grpc_method: methodName };
       // Children resolved once, so a request pays one increment, not a label lookup.
       const started = this.grpcStarted.labels(labels);
-      if (type !== 'unary') {
-        wrapped[name] = ((call: unknown, ...rest: unknown[]) => {
-          started.inc();
-          return (handler as (...args: unknown[]) => unknown)(call, ...rest);
-        }) as typeof handler;
-        continue;
-      }
       const handledByCode = new Map<number, ReturnType<Counter['labels']>>();
       const handled = (code: number) => {
         let child = handledByCode.get(code);
         if (child === undefined) {
           child = this.grpcHandled.labels({
             ...labels,
-            grpc_code: GrpcStatus[code] ?? String(code),
+            grpc_code: GO_CODE_NAMES[code] ?? String(code),
           });
           handledByCode.set(code, child);
         }
         child.inc();
       };
+      if (type !== 'unary') {
+        wrapped[name] = ((call: EventEmitter, ...rest: unknown[]) => {
+          started.inc();
+          // A stream is handled once: ended by the server (OK), failed with a status, or
+          // cancelled by the client, whichever comes first.
+          let done = false;
+          const finish = (code: number) => {
+            if (done) return;
+            done = true;
+            handled(code);
+          };
+          call.once('finish', () => finish(GrpcStatus.OK));
+          call.once('error', (error: Partial<ServiceError>) =>
+            finish(error.code ?? GrpcStatus.UNKNOWN),
+          );
+          call.once('cancelled', () => finish(GrpcStatus.CANCELLED));
+          return (handler as (...args: unknown[]) => unknown)(call, ...rest);
+        }) as typeof handler;
+        continue;
+      }
       const unaryHandler = handler as (
         call: ServerUnaryCall<unknown, unknown>,
         callback: sendUnaryData<unknown>,

@@ -19,6 +19,8 @@ export interface TlsMaterial {
   readonly key: Buffer;
   readonly ca: Buffer | undefined;
   readonly clientCertAuth: boolean;
+  /** Auto TLS between peers: any peer certificate is accepted (each member's is self-signed). */
+  readonly skipVerify?: boolean;
 }
 
 function bad(message: string): SynodError {

@@ -15,6 +15,8 @@ export interface PeerTlsOptions {
   readonly ca: Buffer | undefined;
   /** etcd's --peer-client-cert-auth: refuse a dialer without a certificate from `ca`. */
   readonly clientCertAuth: boolean;
+  /** --peer-auto-tls: encrypt, but accept any certificate (each member's is self-signed). */
+  readonly skipVerify?: boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ export function dialPeer(
     cert: tls.cert,
     key: tls.key,
     ca: tls.ca,
-    rejectUnauthorized: true,
+    rejectUnauthorized: tls.skipVerify !== true,
   });
   socket.on('secureConnect', onReady);
   return socket;

@@ -117,4 +117,12 @@ describe('opening a gRPC connection', () => {
     const { failure } = await outcome;
     expect(failure).toContain('malformed HTTP/2 opening');
   });
+
+  it('drops a connection that sends a frame larger than HTTP/2 allows before its settings', async () => {
+    const { client, outcome } = await open();
+    const header = Buffer.from([0x01, 0x00, 0x00, 0x0, 0x0, 0, 0, 0, 1]); // 65,536 bytes declared
+    client.write(Buffer.concat([HTTP2_PREFACE, header]));
+    const { failure } = await outcome;
+    expect(failure).toContain('a 65536-byte frame, over the 16384 allowed');
+  });
 });

@@ -18,6 +18,8 @@ const PING = 0x6;
 const ACK = 0x1;
 /** An empty SETTINGS frame: the server's connection preface, every setting at its default. */
 const EMPTY_SETTINGS = Buffer.from([0, 0, 0, SETTINGS, 0, 0, 0, 0, 0]);
+/** HTTP/2's initial SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2). */
+const DEFAULT_FRAME_BYTES_MAX = 16_384;
 /** A client that has not acknowledged our SETTINGS by then is not speaking HTTP/2. */
 const ACK_TIMEOUT_MS = 10_000;
 /** A first header block larger than this is refused (gRPC's metadata limit is 8 KiB). */
@@ -105,7 +107,11 @@ export function openHttp2(
     let offset = 0;
     try {
       while (data.length - offset >= FRAME_HEADER_BYTES) {
-        const total = FRAME_HEADER_BYTES + data.readUIntBE(offset, 3);
+        const length = data.readUIntBE(offset, 3);
+        // Our SETTINGS left SETTINGS_MAX_FRAME_SIZE at its default: nothing larger may come yet.
+        if (length > DEFAULT_FRAME_BYTES_MAX)
+          throw new Error(`a ${length}-byte frame, over the ${DEFAULT_FRAME_BYTES_MAX} allowed`);
+        const total = FRAME_HEADER_BYTES + length;
         if (data.length - offset < total) break;
         onFrame(Buffer.from(data.subarray(offset, offset + total)));
         offset += total;

@@ -1,7 +1,5 @@
 import type { NodeId } from '../core/ids.js';
-
-/** Counts by peer, then by message type: `{ "1": { "append": 12, "heartbeat": 40 } }`. */
-export type PeerMessageCounts = Readonly<Record<string, Readonly<Record<string, number>>>>;
+import type { PeerMessageCounts } from '../core/live-state-format.js';
 
 /** Message types longer than this are cut: a peer's type is data from the network. */
 const TYPE_LENGTH_MAX = 64;

@@ -1,41 +1,17 @@
-import type { NodeId } from '../../../src/core/ids.js';
-import type { NodeInspection } from '../../../src/core/protocol.js';
+import type {
+  LiveMember,
+  LiveState,
+  PeerMessageCounts,
+} from '../../../src/core/live-state-format.js';
+import { LIVE_STATE_VERSION } from '../../../src/core/live-state-format.js';
+
+export type { LiveState } from '../../../src/core/live-state-format.js';
+export { LIVE_STATE_PATH } from '../../../src/core/live-state-format.js';
 
 /**
- * What a member's `GET /synod/v1/state` answers (docs/live-state.md), as the page reads it. The
- * page cannot import the server's types (layering), and the answer comes over the network, so it
- * is checked field by field here.
+ * Reads what a member's `GET /synod/v1/state` answers (the format is core's, shared with the
+ * server): it comes over the network, so it is checked field by field here.
  */
-export const LIVE_STATE_VERSION = 1;
-export const LIVE_STATE_PATH = '/synod/v1/state';
-
-export interface LiveMember {
-  readonly name: string;
-  readonly id: string;
-  readonly nodeId: NodeId;
-}
-
-export type PeerMessageCounts = Readonly<Record<string, Readonly<Record<string, number>>>>;
-
-export interface LiveState {
-  readonly version: number;
-  readonly member: LiveMember;
-  readonly members: readonly LiveMember[];
-  readonly clusterId: string;
-  readonly engine: string;
-  readonly role: string;
-  readonly term: number;
-  readonly leader: LiveMember | null;
-  readonly committedIndex: number;
-  readonly appliedIndex: number;
-  readonly log: { readonly firstIndex: number; readonly lastIndex: number };
-  readonly followers: readonly (LiveMember & { readonly match: number; readonly next: number })[];
-  readonly inspection: NodeInspection;
-  readonly messages: { readonly sent: PeerMessageCounts; readonly received: PeerMessageCounts };
-  readonly startedAtMs: number;
-  readonly timestampMs: number;
-}
-
 type Json = Readonly<Record<string, unknown>>;
 
 class LiveStateError extends Error {}

@@ -1,6 +1,18 @@
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import hpack from 'hpack.js';
+import type { HeaderBlock } from './http2-reading.js';
+import {
+  END_HEADERS,
+  END_STREAM,
+  FRAME_HEADER_BYTES,
+  FrameType,
+  HEADER_TABLE_BYTES,
+  HeaderBlockReader,
+  Http2FrameReader,
+  decodeHeaders,
+  newHpackDecoder,
+} from './http2-reading.js';
 
 /**
  * etcdctl 3.4 opens a connection per endpoint for `endpoint status` and `endpoint hashkv` (and for
@@ -8,30 +20,15 @@ import hpack from 'hpack.js';
  * `http://127.0.0.1:2379`. Go's HTTP/2 server accepts that; Node's (nghttp2) refuses it as a
  * malformed authority (a `/` is not allowed) and resets the stream before gRPC sees the call.
  *
- * This stream sits between such a client and grpc-js: it reads the client's HTTP/2 frames and, on
- * a connection whose first request carries a URL as its authority, decodes every header block
- * (HPACK, keeping the client's dynamic table) and re-encodes it with the authority cut to
- * `host:port`. Re-encoded headers are literals that never enter the server's dynamic table, so the
- * server's decoder stays in step whatever the client's encoder did. A connection whose first
- * authority is well-formed (every other client) is passed through untouched from then on.
+ * This stream sits between such a client and grpc-js (`http2-opening.ts` puts it there when a
+ * connection's first request carries a URL as its authority): it decodes every header block of
+ * the connection (HPACK, keeping the client's dynamic table) and re-encodes it with the authority
+ * cut to `host:port`. Re-encoded headers are literals that never enter the server's dynamic table,
+ * so the server's decoder stays in step whatever the client's encoder did.
  */
 
-export const PREFACE_BYTES = 24;
-export const FRAME_HEADER_BYTES = 9;
-export const HEADERS = 0x1;
-export const CONTINUATION = 0x9;
-const END_STREAM = 0x1;
-export const END_HEADERS = 0x4;
-const PADDED = 0x8;
-const PRIORITY = 0x20;
 /** The smallest SETTINGS_MAX_FRAME_SIZE a peer may set: every HTTP/2 server accepts frames this big. */
 const FRAME_PAYLOAD_MAX = 16_384;
-/** HPACK's default dynamic table size (RFC 7541 §4.2), which grpc-js's server keeps. */
-export const HEADER_TABLE_BYTES = 4096;
-/** A header block larger than this is refused: far above gRPC's 8 KiB metadata default. */
-const HEADER_BLOCK_BYTES_MAX = 1024 * 1024;
-
-type Mode = 'undecided' | 'pass' | 'rewrite';
 
 /** `http://host:port` (or `https://…`, with or without a trailing `/`) → `host:port`; else as is. */
 export function authorityOf(value: string): string {
@@ -44,24 +41,14 @@ export function needsRewrite(value: string): boolean {
   return authorityOf(value) !== value;
 }
 
-interface PendingBlock {
-  readonly streamId: number;
-  readonly endStream: boolean;
-  readonly fragments: Buffer[];
-  readonly raw: Buffer[];
-  bytes: number;
-}
-
 /**
  * A Duplex over `socket` for grpc-js's connection injector: writes go to the socket as they are;
- * reads are the client's bytes, header blocks rewritten when the connection needs it.
+ * reads are the client's bytes, its header blocks rewritten.
  */
 export class AuthorityRewrite extends Duplex {
-  private mode: Mode = 'undecided';
-  private buffered: Buffer = Buffer.alloc(0);
-  private prefaceLeft = PREFACE_BYTES;
-  private pending: PendingBlock | undefined;
-  private readonly decoder = hpack.decompressor.create({ table: { size: HEADER_TABLE_BYTES } });
+  private readonly frames = new Http2FrameReader();
+  private readonly blocks = new HeaderBlockReader();
+  private readonly decoder = newHpackDecoder();
   private readonly encoder = hpack.compressor.create({ table: { size: HEADER_TABLE_BYTES } });
 
   /** `initial`: bytes already read from the socket, from the connection preface on. */
@@ -117,112 +104,27 @@ export class AuthorityRewrite extends Duplex {
     done(error);
   }
 
-  /** A method, not a field read, so the compiler does not narrow it across `onFrame`'s change. */
-  private passing(): boolean {
-    return this.mode === 'pass';
-  }
-
-  /** The bytes to hand on for `chunk`: as they came, or with header blocks re-encoded. */
+  /** The bytes to hand on for `chunk`: frames as they came, header blocks re-encoded. */
   private transform(chunk: Buffer): Buffer {
-    if (this.passing()) return chunk;
-    const out: Buffer[] = [];
-    let data = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-    if (this.prefaceLeft > 0) {
-      const preface = data.subarray(0, this.prefaceLeft);
-      out.push(preface);
-      this.prefaceLeft -= preface.length;
-      data = data.subarray(preface.length);
+    const out = [this.frames.push(chunk)];
+    for (let frame = this.frames.next(); frame !== undefined; frame = this.frames.next()) {
+      const block = this.blocks.add(frame);
+      if (block === undefined) out.push(frame);
+      else if (block !== 'more') out.push(...this.rewritten(block));
     }
-    let offset = 0;
-    while (!this.passing() && data.length - offset >= FRAME_HEADER_BYTES) {
-      const length = data.readUIntBE(offset, 3);
-      const total = FRAME_HEADER_BYTES + length;
-      if (data.length - offset < total) break;
-      const frame = data.subarray(offset, offset + total);
-      offset += total;
-      out.push(...this.onFrame(frame));
-    }
-    const rest = data.subarray(offset);
-    if (this.passing()) {
-      out.push(rest);
-      this.buffered = Buffer.alloc(0);
-    } else {
-      this.buffered = Buffer.from(rest);
-    }
-    return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+    return Buffer.concat(out);
   }
 
-  private onFrame(frame: Buffer): Buffer[] {
-    const type = frame[3] as number;
-    const flags = frame[4] as number;
-    const streamId = frame.readUInt32BE(5) & 0x7fffffff;
-    if (type === HEADERS) {
-      const fragment = headerFragment(frame.subarray(FRAME_HEADER_BYTES), flags);
-      this.pending = {
-        streamId,
-        endStream: (flags & END_STREAM) !== 0,
-        fragments: [fragment],
-        raw: [frame],
-        bytes: fragment.length,
-      };
-    } else if (type === CONTINUATION && this.pending !== undefined) {
-      const fragment = frame.subarray(FRAME_HEADER_BYTES);
-      this.pending.fragments.push(fragment);
-      this.pending.raw.push(frame);
-      this.pending.bytes += fragment.length;
-    } else {
-      return [frame];
-    }
-    if (this.pending.bytes > HEADER_BLOCK_BYTES_MAX) {
-      this.destroy(new Error('a header block larger than 1 MiB'));
-      return [];
-    }
-    if ((flags & END_HEADERS) === 0) return [];
-    const block = this.pending;
-    this.pending = undefined;
-    return this.onHeaderBlock(block);
-  }
-
-  private onHeaderBlock(block: PendingBlock): Buffer[] {
-    const headers = this.decode(Buffer.concat(block.fragments));
-    if (this.mode === 'undecided') {
-      const authority = headers.find((header) => header.name === ':authority');
-      this.mode = authority !== undefined && needsRewrite(authority.value) ? 'rewrite' : 'pass';
-      if (this.mode === 'pass') return block.raw;
-    }
-    const rewritten = headers.map((header) => ({
+  private rewritten(block: HeaderBlock): Buffer[] {
+    const headers = decodeHeaders(this.decoder, block).map((header) => ({
       name: header.name,
       value: header.name === ':authority' ? authorityOf(header.value) : header.value,
       neverIndex: true,
       huffman: false,
     }));
-    this.encoder.write(rewritten);
-    const encoded = readAll(this.encoder);
-    return headerFrames(block.streamId, block.endStream, encoded);
+    this.encoder.write(headers);
+    return headerFrames(block.streamId, block.endStream, readAll(this.encoder));
   }
-
-  private decode(block: Buffer): { name: string; value: string }[] {
-    this.decoder.write(block);
-    this.decoder.execute();
-    const headers: { name: string; value: string }[] = [];
-    for (;;) {
-      const header = this.decoder.read() as { name: string; value: string } | null;
-      if (header === null) return headers;
-      headers.push(header);
-    }
-  }
-}
-
-/** The header block fragment of a HEADERS frame's payload: without padding and priority fields. */
-export function headerFragment(payload: Buffer, flags: number): Buffer {
-  let start = 0;
-  let end = payload.length;
-  if ((flags & PADDED) !== 0) {
-    end -= payload[0] ?? 0;
-    start += 1;
-  }
-  if ((flags & PRIORITY) !== 0) start += 5;
-  return payload.subarray(start, Math.max(start, end));
 }
 
 function readAll(stream: { read(): Buffer | null }): Buffer {
@@ -242,7 +144,7 @@ function headerFrames(streamId: number, endStream: boolean, block: Buffer): Buff
     const last = offset >= block.length;
     const header = Buffer.alloc(FRAME_HEADER_BYTES);
     header.writeUIntBE(piece.length, 0, 3);
-    header[3] = first ? HEADERS : CONTINUATION;
+    header[3] = first ? FrameType.headers : FrameType.continuation;
     header[4] = (last ? END_HEADERS : 0) | (first && endStream ? END_STREAM : 0);
     header.writeUInt32BE(streamId, 5);
     frames.push(header, piece);

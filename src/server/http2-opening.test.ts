@@ -9,14 +9,14 @@ import { HTTP2_PREFACE, http2Frame } from './testing/http2-frames.js';
 const CLIENT_SETTINGS = http2Frame(0x4, 0, 0, Buffer.from([0, 3, 0, 0, 0, 100]));
 const SETTINGS_ACK = http2Frame(0x4, 0x1, 0, Buffer.alloc(0));
 
-function headers(authority: string): Buffer {
+function headers(authority: string, streamId = 1): Buffer {
   const encoder = hpack.compressor.create({ table: { size: 4096 } });
   encoder.write([
     { name: ':method', value: 'POST' },
     { name: ':path', value: '/etcdserverpb.KV/Range' },
     { name: ':authority', value: authority },
   ]);
-  return http2Frame(0x1, 0x4, 1, encoder.read() as Buffer);
+  return http2Frame(0x1, 0x4, streamId, encoder.read() as Buffer);
 }
 
 interface Opened {
@@ -73,7 +73,9 @@ describe('opening a gRPC connection', () => {
   it('sends the server preface, answers pings, and hands the socket itself on', async () => {
     const { client, received, outcome } = await open();
     const ping = http2Frame(0x6, 0, 0, Buffer.from('12345678'));
-    const request = headers('127.0.0.1:2379');
+    // A later request in the same read, even one naming a URL, is handed on untouched: the first
+    // request decides for the connection.
+    const request = Buffer.concat([headers('127.0.0.1:2379'), headers('http://later:1', 3)]);
     client.write(Buffer.concat([HTTP2_PREFACE, CLIENT_SETTINGS, ping, request]));
     await new Promise((resolve) => setTimeout(resolve, 50));
     client.write(SETTINGS_ACK);

@@ -1,29 +1,21 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import hpack from 'hpack.js';
+import { AuthorityRewrite, needsRewrite } from './authority-rewrite.js';
 import {
-  AuthorityRewrite,
-  CONTINUATION,
-  END_HEADERS,
-  FRAME_HEADER_BYTES,
-  HEADER_TABLE_BYTES,
-  HEADERS,
-  PREFACE_BYTES,
-  headerFragment,
-  needsRewrite,
-} from './authority-rewrite.js';
+  ACK,
+  FrameType,
+  HeaderBlockReader,
+  Http2FrameReader,
+  decodeHeaders,
+  newHpackDecoder,
+} from './http2-reading.js';
 
-const SETTINGS = 0x4;
-const PING = 0x6;
-const ACK = 0x1;
 /** An empty SETTINGS frame: the server's connection preface, every setting at its default. */
-const EMPTY_SETTINGS = Buffer.from([0, 0, 0, SETTINGS, 0, 0, 0, 0, 0]);
+const EMPTY_SETTINGS = Buffer.from([0, 0, 0, FrameType.settings, 0, 0, 0, 0, 0]);
 /** HTTP/2's initial SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2). */
 const DEFAULT_FRAME_BYTES_MAX = 16_384;
 /** A client that has not acknowledged our SETTINGS by then is not speaking HTTP/2. */
 const ACK_TIMEOUT_MS = 10_000;
-/** A first header block larger than this is refused (gRPC's metadata limit is 8 KiB). */
-const FIRST_BLOCK_BYTES_MAX = 1024 * 1024;
 
 /**
  * Opens a gRPC connection far enough to read its first request's headers, then hands it on: the
@@ -43,11 +35,10 @@ export function openHttp2(
   failed: (reason: string) => void,
 ): void {
   const kept: Buffer[] = [];
-  let buffered: Buffer = Buffer.alloc(0);
-  let prefaceLeft = PREFACE_BYTES;
+  // Our SETTINGS left SETTINGS_MAX_FRAME_SIZE at its default: nothing larger may come yet.
+  const frames = new Http2FrameReader(DEFAULT_FRAME_BYTES_MAX);
+  const blocks = new HeaderBlockReader();
   let acknowledged = false;
-  let block: Buffer[] | undefined;
-  let blockBytes = 0;
   let rewrite: boolean | undefined;
   const timer = setTimeout(() => {
     if (!acknowledged) stop(`no acknowledgement of the server's SETTINGS in ${ACK_TIMEOUT_MS} ms`);
@@ -69,11 +60,11 @@ export function openHttp2(
   const onFrame = (frame: Buffer): void => {
     const type = frame[3] as number;
     const flags = frame[4] as number;
-    if (type === SETTINGS && (flags & ACK) !== 0 && !acknowledged) {
+    if (type === FrameType.settings && (flags & ACK) !== 0 && !acknowledged) {
       acknowledged = true;
       return;
     }
-    if (type === PING && (flags & ACK) === 0) {
+    if (type === FrameType.ping && (flags & ACK) === 0) {
       const pong = Buffer.from(frame);
       pong[4] = ACK;
       socket.write(pong);
@@ -81,49 +72,26 @@ export function openHttp2(
     }
     kept.push(frame);
     if (rewrite !== undefined) return;
-    if (type === HEADERS) block = [headerFragment(frame.subarray(FRAME_HEADER_BYTES), flags)];
-    else if (type === CONTINUATION && block !== undefined)
-      block.push(frame.subarray(FRAME_HEADER_BYTES));
-    else return;
-    blockBytes += frame.length;
-    if (blockBytes > FIRST_BLOCK_BYTES_MAX) throw new Error('a first header block over 1 MiB');
-    if ((flags & END_HEADERS) === 0) return;
-    const decoder = hpack.decompressor.create({ table: { size: HEADER_TABLE_BYTES } });
-    decoder.write(Buffer.concat(block));
-    decoder.execute();
-    rewrite = false;
-    for (let header = decoder.read(); header !== null; header = decoder.read())
-      if (header.name === ':authority') rewrite = needsRewrite(header.value);
+    const block = blocks.add(frame);
+    if (block === undefined || block === 'more') return;
+    rewrite = decodeHeaders(newHpackDecoder(), block).some(
+      (header) => header.name === ':authority' && needsRewrite(header.value),
+    );
   };
 
   const onData = (chunk: Buffer) => {
-    let data = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-    if (prefaceLeft > 0) {
-      const preface = data.subarray(0, prefaceLeft);
-      kept.push(preface);
-      prefaceLeft -= preface.length;
-      data = data.subarray(preface.length);
-    }
-    let offset = 0;
     try {
-      while (data.length - offset >= FRAME_HEADER_BYTES) {
-        const length = data.readUIntBE(offset, 3);
-        // Our SETTINGS left SETTINGS_MAX_FRAME_SIZE at its default: nothing larger may come yet.
-        if (length > DEFAULT_FRAME_BYTES_MAX)
-          throw new Error(`a ${length}-byte frame, over the ${DEFAULT_FRAME_BYTES_MAX} allowed`);
-        const total = FRAME_HEADER_BYTES + length;
-        if (data.length - offset < total) break;
-        onFrame(Buffer.from(data.subarray(offset, offset + total)));
-        offset += total;
-      }
+      kept.push(frames.push(chunk));
+      // Copied: kept frames outlive the chunk they came in.
+      for (let frame = frames.next(); frame !== undefined; frame = frames.next())
+        onFrame(Buffer.from(frame));
     } catch (error) {
       stop(`malformed HTTP/2 opening: ${(error as Error).message}`);
       return;
     }
-    buffered = Buffer.from(data.subarray(offset));
     if (!acknowledged || rewrite === undefined) return;
     finish();
-    const bytes = Buffer.concat([...kept, buffered]);
+    const bytes = Buffer.concat([...kept, frames.takeRest()]);
     if (rewrite) {
       ready(new AuthorityRewrite(socket, bytes));
     } else {

@@ -162,50 +162,39 @@ function digestOf(method: SignMethod): string {
   return `sha${method.slice(2)}`;
 }
 
-function signature(options: JwtOptions, key: KeyObject | Buffer, input: Buffer): Buffer {
-  const method = options.signMethod;
-  const digest = digestOf(method);
-  if (method.startsWith('HS'))
-    return createHmac(digest, key as Buffer)
-      .update(input)
-      .digest();
+/** What node:crypto's sign and verify take for an asymmetric method: the key and its padding. */
+function asymmetricKey(method: SignMethod, key: KeyObject) {
   if (method.startsWith('PS'))
-    return sign(digest, input, {
-      key: key as KeyObject,
+    return {
+      key,
       padding: constants.RSA_PKCS1_PSS_PADDING,
       saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-    });
-  if (method.startsWith('ES'))
-    return sign(digest, input, { key: key as KeyObject, dsaEncoding: 'ieee-p1363' });
-  return sign(digest, input, key as KeyObject);
+    };
+  // JWS's ES signatures are r||s, not DER.
+  if (method.startsWith('ES')) return { key, dsaEncoding: 'ieee-p1363' as const };
+  return key;
+}
+
+function hmac(method: SignMethod, secret: Buffer, input: Buffer): Buffer {
+  return createHmac(digestOf(method), secret).update(input).digest();
+}
+
+function signature(options: JwtOptions, key: KeyObject | Buffer, input: Buffer): Buffer {
+  const method = options.signMethod;
+  if (method.startsWith('HS')) return hmac(method, key as Buffer, input);
+  return sign(digestOf(method), input, asymmetricKey(method, key as KeyObject));
 }
 
 function signatureValid(options: JwtOptions, input: Buffer, given: Buffer): boolean {
   const method = options.signMethod;
-  const digest = digestOf(method);
   const key = options.verifyKey;
   if (method.startsWith('HS')) {
-    const expected = createHmac(digest, key as Buffer)
-      .update(input)
-      .digest();
+    const expected = hmac(method, key as Buffer, input);
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
-  if (method.startsWith('ES')) {
-    if (given.length !== 2 * (EC_HALF_BYTES[method] as number)) return false;
-    return verify(digest, input, { key: key as KeyObject, dsaEncoding: 'ieee-p1363' }, given);
-  }
-  if (method.startsWith('PS'))
-    return verify(
-      digest,
-      input,
-      {
-        key: key as KeyObject,
-        padding: constants.RSA_PKCS1_PSS_PADDING,
-        saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-      },
-      given,
-    );
-  return verify(digest, input, key as KeyObject, given);
+  if (method.startsWith('ES') && given.length !== 2 * (EC_HALF_BYTES[method] as number))
+    return false;
+  return verify(digestOf(method), input, asymmetricKey(method, key as KeyObject), given);
 }
 
 export class JwtTokens {

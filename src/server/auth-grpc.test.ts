@@ -8,25 +8,8 @@ import { parseNodeFlags } from './config.js';
 import { EtcdServer } from './etcd-server.js';
 import { etcdServices } from './grpc/proto.js';
 import { silentLogger } from './logger.js';
+import { type Message, unaryCall as call } from './testing/grpc-call.js';
 import { freePort, waitUntil } from './testing/process-cluster.js';
-
-type Message = Record<string, unknown>;
-type UnaryMethod = (
-  request: Message,
-  metadata: Metadata,
-  callback: (error: ServiceError | null, response: Message) => void,
-) => void;
-
-function call(client: Client, method: string, request: Message, token?: string): Promise<Message> {
-  const metadata = new Metadata();
-  if (token !== undefined) metadata.set('token', token);
-  return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, UnaryMethod>)[method] as UnaryMethod;
-    fn.call(client, request, metadata, (error, response) =>
-      error === null ? resolve(response) : reject(error),
-    );
-  });
-}
 
 async function refusal(promise: Promise<unknown>): Promise<[number, string]> {
   try {

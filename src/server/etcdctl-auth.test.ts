@@ -2,34 +2,13 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client, ServiceError } from '@grpc/grpc-js';
-import { Metadata, credentials, status } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { credentials, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_ENGINES } from './engines.js';
 import { etcdServices } from './grpc/proto.js';
+import { type Message, unaryOutcome as call } from './testing/grpc-call.js';
 import { ProcessCluster, builtCliExists, etcdctlExists } from './testing/process-cluster.js';
-
-type Message = Record<string, unknown>;
-
-/** A unary call with an optional `token`, resolving to the response or the gRPC error. */
-function call(
-  client: Client,
-  method: string,
-  request: Message,
-  token?: string,
-): Promise<Message | ServiceError> {
-  const metadata = new Metadata();
-  if (token !== undefined) metadata.set('token', token);
-  return new Promise((resolve) => {
-    type Unary = (
-      request: Message,
-      metadata: Metadata,
-      callback: (error: ServiceError | null, response: Message) => void,
-    ) => void;
-    const fn = (client as unknown as Record<string, Unary>)[method] as Unary;
-    fn.call(client, request, metadata, (error, response) => resolve(error ?? response));
-  });
-}
 
 /**
  * Auth on a 3-process cluster, driven by Debian's etcdctl 3.4 as an operator would. The expected

@@ -8,23 +8,8 @@ import { parseNodeFlags } from './config.js';
 import { EtcdServer } from './etcd-server.js';
 import { etcdServices } from './grpc/proto.js';
 import { silentLogger } from './logger.js';
+import { type Message, unaryCall as call } from './testing/grpc-call.js';
 import { freePort, waitUntil } from './testing/process-cluster.js';
-
-type Message = Record<string, unknown>;
-type UnaryMethod = (
-  request: Message,
-  callback: (error: ServiceError | null, response: Message) => void,
-) => void;
-
-/** Calls a unary method and returns the response or the gRPC error. */
-function call(client: Client, method: string, request: Message): Promise<Message> {
-  return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, UnaryMethod>)[method] as UnaryMethod;
-    fn.call(client, request, (error, response) =>
-      error === null ? resolve(response) : reject(error),
-    );
-  });
-}
 
 async function failure(promise: Promise<unknown>): Promise<ServiceError> {
   try {

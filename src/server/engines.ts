@@ -34,6 +34,11 @@ export interface ServerEngine<C> {
    * leader's appends); everything else is sent once they are. Absent: nothing is sent early.
    */
   readonly sendsBeforeWrite?: (message: ProtocolMessage) => boolean;
+  /**
+   * Whether `message` carries a snapshot, and so may be hundreds of megabytes: the transport sends
+   * it in pieces, behind the other messages (piece-stream.ts). Absent: none does.
+   */
+  readonly carriesSnapshot?: (message: ProtocolMessage) => boolean;
   /** Membership changes, for engines that can make them; undefined when the engine cannot. */
   readonly membership: EngineMembership | undefined;
   /** What the live-state endpoint shows of this member: the same view the visualizer draws. */
@@ -144,6 +149,7 @@ const raftEngine: EngineFactory = {
       snapshotEveryBytes: SNAPSHOT_EVERY_BYTES,
       transferLeadership: (to) => raft.transferLeadership(to),
       sendsBeforeWrite: (message) => mayPrecedeOwnWrite(message.type as RaftMessageType),
+      carriesSnapshot: (message) => message.type === 'snapshot',
       describe: () => {
         const inspection = raft.inspect();
         const progress = inspection.state['progress'] as Readonly<
@@ -209,6 +215,10 @@ const multiPaxosEngine: EngineFactory = {
       snapshotEveryEntries: options.snapshotEveryEntries,
       snapshotEveryBytes: SNAPSHOT_EVERY_BYTES,
       transferLeadership: () => false,
+      // A promise or a catch-up holds the sender's snapshot when the receiver is behind it.
+      carriesSnapshot: (message) =>
+        (message.type === 'promise' || message.type === 'catch-up') &&
+        (message as { readonly snapshot?: unknown }).snapshot !== null,
       // Its acceptor set is fixed at start (no reconfiguration protocol in this engine).
       membership: undefined,
       describe: () => {

@@ -138,6 +138,9 @@ describe.runIf(runnable)('membership changes with etcdctl', () => {
     expect((await ctl(['get', 'via-n4'], ['n1'])).stdout).toBe('via-n4\nnew\n');
     expect((await ctl(['get', 'before-n4'], ['n4'])).stdout).toBe('before-n4\nold\n');
     expect(cluster.member('n4').log).toContain('loaded a snapshot of the state');
+    // It came in pieces over the peer connection (piece-stream.ts), counted as etcd counts it.
+    const metrics = await fetch(`http://127.0.0.1:${cluster.member('n4').clientPort}/metrics`);
+    expect(await metrics.text()).toMatch(/\netcd_network_snapshot_receive_success [1-9]\d*\n/);
   }, 60_000);
 
   it('removes a follower: the removed process says so and exits, the others serve', async () => {

@@ -153,6 +153,16 @@ export class ServerMetrics {
       'Bytes written to the write-ahead log.',
       (s) => s.runtime.metrics().walBytesWritten,
     );
+    counter(
+      'etcd_network_snapshot_send_success',
+      'Total number of successful snapshot sends.',
+      (s) => s.runtime.metrics().snapshotsSent,
+    );
+    counter(
+      'etcd_network_snapshot_receive_success',
+      'Total number of successful snapshot receives.',
+      (s) => s.runtime.metrics().snapshotsReceived,
+    );
     const peerCounter = (name: string, help: string, label: 'To' | 'From', sent: boolean) =>
       new Counter({
         name,

@@ -104,17 +104,25 @@ export interface RuntimeMetrics {
   readonly walFsyncs: number;
   readonly walFsyncSecondsTotal: number;
   readonly walBytesWritten: number;
+  /** Messages carrying a snapshot sent whole to peers, and received whole from them. */
+  readonly snapshotsSent: number;
+  readonly snapshotsReceived: number;
 }
 
 /**
  * Storage and transport bounds for a server. The defaults (16 MiB) suit protocol records and
  * messages, but a server's records and messages carry client data: a batch of entries holds many
- * 1.5 MiB requests, and a snapshot (on disk, and sent to a lagging follower) holds the whole MVCC
- * state. A record above the limit would stop the member; V8's largest string (~512 MiB) is the
- * real ceiling of a JSON record.
+ * 1.5 MiB requests, and a snapshot holds the whole MVCC state. Snapshots are written to disk and
+ * sent to a lagging follower in pieces, so these limits bound the rest; a record above the limit
+ * would stop the member.
  */
 const SERVER_RECORD_BYTES_MAX = 512 * 1024 * 1024;
 const SERVER_FRAME_BYTES_MAX = 512 * 1024 * 1024;
+/**
+ * A snapshot sent to a lagging follower travels in pieces (each a frame), so only memory bounds
+ * it; this is a sanity bound well above the 1M-key data set (about 300 MB).
+ */
+const SERVER_STREAM_BYTES_MAX = 16 * 1024 * 1024 * 1024;
 
 /** How often a request refused for want of a leader is offered again while its deadline lasts. */
 const NO_LEADER_RETRY_MS = 50;
@@ -184,7 +192,11 @@ export class NodeRuntime<Op, Res> {
       peers: options.peers,
       onMessage: (from, message) => this.onPeerMessage(from, message),
       logger: quietTransportLogger(options.logger.child({ component: 'transport' })),
-      limits: { frameBytesMax: SERVER_FRAME_BYTES_MAX, queueBytesMax: 2 * SERVER_FRAME_BYTES_MAX },
+      limits: {
+        frameBytesMax: SERVER_FRAME_BYTES_MAX,
+        queueBytesMax: 2 * SERVER_FRAME_BYTES_MAX,
+        streamBytesMax: SERVER_STREAM_BYTES_MAX,
+      },
       ...options.transportHooks,
       tls: options.peerTls,
     });
@@ -289,6 +301,8 @@ export class NodeRuntime<Op, Res> {
       walFsyncs: calls.datasync + calls.sync,
       walFsyncSecondsTotal: this.fsCounters.syncMsTotal / 1000,
       walBytesWritten: this.store.stats().bytesWritten,
+      snapshotsSent: this.transport.stats().messagesSentInPieces,
+      snapshotsReceived: this.transport.stats().messagesReceivedInPieces,
     };
   }
 
@@ -369,7 +383,8 @@ export class NodeRuntime<Op, Res> {
   /** Every peer message leaves through here, so the counts see them all. */
   private sendToPeer(to: NodeId, message: ProtocolMessage): void {
     this.messageCounts.sent(to, message.type);
-    this.transport.send(to, message);
+    if (this.engine.carriesSnapshot?.(message) === true) this.transport.sendInPieces(to, message);
+    else this.transport.send(to, message);
   }
 
   private onPeerMessage(from: NodeId, message: ProtocolMessage): void {

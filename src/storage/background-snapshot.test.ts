@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DurableStore } from './durable-store.js';
-import { parseJsonPayload, scanFrames } from './frame.js';
+import { JsonJoiner } from '../core/json-pieces.js';
+import { FrameType, parseJsonPayload, scanFrames } from './frame.js';
 import { encodeSnapshotRecords, encodeSnapshotRecordsAsync } from './snapshot-file.js';
 import type { StorageFs } from './storage-fs.js';
 import { nodeStorageFs } from './storage-fs.js';
@@ -28,7 +29,21 @@ async function loadAll(dir: string, fs: StorageFs = nodeStorageFs): Promise<unkn
 function decode(chunks: readonly Buffer[]): unknown[] {
   const scan = scanFrames(Buffer.concat(chunks), 64 * 1024 * 1024);
   expect(scan.stop).toBeUndefined();
-  return scan.frames.flatMap((frame) => parseJsonPayload(frame) as unknown[]);
+  const records: unknown[] = [];
+  let joiner: JsonJoiner | undefined;
+  for (const frame of scan.frames) {
+    if (frame.type === FrameType.snapshotChunk) {
+      records.push(...(parseJsonPayload(frame) as unknown[]));
+      continue;
+    }
+    joiner ??= new JsonJoiner();
+    joiner.push(parseJsonPayload(frame));
+    if (joiner.done) {
+      records.push(joiner.result());
+      joiner = undefined;
+    }
+  }
+  return records;
 }
 
 describe('encodeSnapshotRecordsAsync', () => {
@@ -51,6 +66,26 @@ describe('encodeSnapshotRecordsAsync', () => {
       if (limit > 1_000_000)
         expect(Buffer.concat(asyncEncoded.chunks)).toEqual(Buffer.concat(sync.chunks));
     }
+  });
+
+  it('writes a record with a long array as pieces, no frame holding the whole of it', async () => {
+    const big = Array.from({ length: 100_000 }, (_, index) => [
+      `key-${index}`,
+      index,
+      'v'.repeat(20),
+    ]);
+    const records = [
+      { type: 'snapshot', snapshot: { index: 9, data: { records: big } } },
+      { type: 'hard-state', term: 2 },
+      { type: 'entries', entries: [] },
+    ];
+    const encoded = await encodeSnapshotRecordsAsync(records, 64 * 1024 * 1024);
+    const scan = scanFrames(Buffer.concat(encoded.chunks), 64 * 1024 * 1024);
+    const pieces = scan.frames.filter((frame) => frame.type === FrameType.snapshotPiece);
+    expect(pieces.length).toBeGreaterThan(90);
+    const largest = Math.max(...scan.frames.map((frame) => frame.payload.length));
+    expect(largest * 50).toBeLessThan(JSON.stringify(big).length);
+    expect(decode(encoded.chunks)).toEqual(records);
   });
 
   it('refuses what the synchronous encoder refuses', async () => {

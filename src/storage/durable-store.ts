@@ -4,10 +4,11 @@ import type { PersistOp } from '../core/protocol.js';
 import { DirectoryLock } from './directory-lock.js';
 import type { DataDirectoryPaths } from './layout.js';
 import { dataDirectoryPaths, parseSequenceName } from './layout.js';
-import type { EncodedSnapshotRecords } from './snapshot-file.js';
+import type { EncodedSnapshotRecords, PreparedSnapshotRecords } from './snapshot-file.js';
 import {
-  encodeSnapshotRecords,
+  encodePreparedAsync,
   encodeSnapshotRecordsAsync,
+  prepareSnapshotRecords,
   writeSnapshotAtomically,
 } from './snapshot-file.js';
 import type { RecoveryReport } from './store-recovery.js';
@@ -30,7 +31,7 @@ export interface LoadResult<R> {
 
 type PreparedOp =
   | { readonly kind: 'append'; readonly buffer: Buffer; readonly recordCount: number }
-  | { readonly kind: 'replace'; readonly records: EncodedSnapshotRecords }
+  | { readonly kind: 'replace'; readonly records: PreparedSnapshotRecords }
   | { readonly kind: 'background'; readonly records: readonly unknown[] };
 
 export interface DurableStoreStats extends WalStats {
@@ -123,7 +124,13 @@ export class DurableStore<R = unknown> {
       if (op.kind === 'append') {
         if (op.recordCount > 0) pending.push(log.appendEncoded(op.buffer, op.recordCount, sync));
       } else if (op.kind === 'replace') {
-        pending.push(log.exclusive((control) => this.replace(control, op.records)));
+        const { records } = op;
+        // Encoded in its turn, a piece at a time: a received snapshot can be hundreds of MB.
+        pending.push(
+          log.exclusive(async (control) =>
+            this.replace(control, await encodePreparedAsync(records)),
+          ),
+        );
       } else {
         pending.push(this.startBackgroundSnapshot(log, op.records));
       }
@@ -148,7 +155,7 @@ export class DurableStore<R = unknown> {
         if (op.background === true) return { kind: 'background', records: op.records };
         return {
           kind: 'replace',
-          records: encodeSnapshotRecords(op.records, this.limits.recordBytesMax),
+          records: prepareSnapshotRecords(op.records, this.limits.recordBytesMax),
         };
       default:
         return unreachable(op, 'persist op');

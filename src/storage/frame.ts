@@ -20,6 +20,8 @@ export const FrameType = {
   snapshotEnd: 4,
   /** A JSON array of records: snapshots frame records in chunks, which halves the cost per record. */
   snapshotChunk: 5,
+  /** One piece of a record too large for one frame (src/core/json-pieces.ts). */
+  snapshotPiece: 6,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 

@@ -15,7 +15,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SynodError } from '../core/errors.js';
 import type { DurableStoreOptions, LoadResult } from './durable-store.js';
 import { DurableStore } from './durable-store.js';
-import { FRAME_HEADER_BYTES } from './frame.js';
+import type { Frame } from './frame.js';
+import {
+  encodeTextFrame,
+  FRAME_HEADER_BYTES,
+  FrameType,
+  parseJsonPayload,
+  scanFrames,
+} from './frame.js';
 import { instrumentFs } from './instrumented-fs.js';
 import { nodeStorageFs } from './storage-fs.js';
 
@@ -223,6 +230,75 @@ describe('recovery refuses corruption before the tail', () => {
     const error = await loadError(dir);
     expect(error.code).toBe('SNAPSHOT_CORRUPT');
     expect(error.message).toContain(name);
+  });
+});
+
+describe('snapshots with records in pieces', () => {
+  const longRecord = {
+    type: 'snapshot',
+    data: { records: Array.from({ length: 5000 }, (_, index) => [`k${index}`, index]) },
+  };
+
+  async function replaceWith(dir: string, records: readonly unknown[]): Promise<string> {
+    const store = await DurableStore.open(dir);
+    await store.load();
+    await store.apply([{ kind: 'replace', records }], true);
+    await store.close();
+    const [name] = await readdir(join(dir, 'snap'));
+    return join(dir, 'snap', name as string);
+  }
+
+  /** Rewrites a snapshot file from frames, keeping its header and end. */
+  async function rewrite(path: string, edit: (frames: Frame[]) => Frame[]): Promise<void> {
+    const scan = scanFrames(await readFile(path), 1 << 30);
+    const frames = edit(scan.frames);
+    const bytes = frames.map((frame) =>
+      encodeTextFrame(frame.type, frame.payload.toString('utf8'), frame.payload.length),
+    );
+    await writeFile(path, Buffer.concat(bytes));
+  }
+
+  it('loads a record with a long array back whole, between small records', async () => {
+    const dir = join(root, 'data');
+    const records = ['before', longRecord, { type: 'hard-state', term: 3 }, 'after'];
+    const path = await replaceWith(dir, records);
+    const { frames } = scanFrames(await readFile(path), 1 << 30);
+    expect(frames.filter((frame) => frame.type === FrameType.snapshotPiece).length).toBe(6);
+    expect((await load(dir)).records).toEqual(records);
+  });
+
+  it('still loads a version 1 snapshot (chunk frames only)', async () => {
+    const dir = join(root, 'data');
+    const records = ['a', longRecord, 'c'];
+    const path = await replaceWith(dir, records);
+    await rewrite(path, (frames) => {
+      const header = { ...(parseJsonPayload(frames[0] as Frame) as object), version: 1 };
+      const chunk = Buffer.from(JSON.stringify(records));
+      return [
+        { ...(frames[0] as Frame), payload: Buffer.from(JSON.stringify(header)) },
+        { type: FrameType.snapshotChunk, offset: 0, payload: chunk },
+        frames.at(-1) as Frame,
+      ];
+    });
+    expect((await load(dir)).records).toEqual(records);
+  });
+
+  it('refuses a snapshot that ends inside a record in pieces, or mixes a chunk into one', async () => {
+    const dir = join(root, 'data');
+    const path = await replaceWith(dir, ['a', longRecord]);
+    const original = await readFile(path);
+    // The last piece gone: the end frame comes while the record is incomplete.
+    await rewrite(path, (frames) => [...frames.slice(0, -2), frames.at(-1) as Frame]);
+    let error = await loadError(dir);
+    expect(error.code).toBe('SNAPSHOT_CORRUPT');
+    expect(error.message).toMatch(/ends inside a record in pieces/);
+    await writeFile(path, original);
+    await rewrite(path, (frames) => {
+      const chunk = frames[1] as Frame;
+      return [frames[0] as Frame, ...frames.slice(2, 4), chunk, ...frames.slice(4)];
+    });
+    error = await loadError(dir);
+    expect(error.message).toMatch(/not a record chunk/);
   });
 });
 

@@ -1,10 +1,9 @@
 import { basename, join } from 'node:path';
 import { SynodError } from '../core/errors.js';
 import { assert } from '../core/assert.js';
-import { crc32c } from './crc32c.js';
+import { JsonJoiner, JsonPieceError, splitLongArrays } from '../core/json-pieces.js';
 import {
   encodeJsonFrames,
-  FRAME_HEADER_BYTES,
   encodeTextFrame,
   FrameType,
   parseJsonPayload,
@@ -15,16 +14,21 @@ import type { StorageFs } from './storage-fs.js';
 import { repairAdvice, StorageErrorCode } from './storage-errors.js';
 
 /**
- * A snapshot file: a header frame, chunk frames each holding a JSON array of records, and an end
- * frame repeating the count. It replaces the node's whole durable state, and its number is the
- * first WAL segment that follows it: recovery reads the newest snapshot, then the segments
- * numbered from there on. Chunks rather than a frame per record, because a snapshot is large and
- * written and read whole: one stringify, one parse and one checksum per few thousand records make
- * writing and loading it about twice as fast.
+ * A snapshot file: a header frame, the records, and an end frame repeating the count. It replaces
+ * the node's whole durable state, and its number is the first WAL segment that follows it:
+ * recovery reads the newest snapshot, then the segments numbered from there on.
+ *
+ * Records go in chunk frames, each a JSON array of a few thousand records: one stringify, one
+ * parse and one checksum per chunk make writing and loading about twice as fast as a frame per
+ * record. A record holding a long array (the MVCC state of a million keys, the log after the
+ * snapshot) goes instead in piece frames of its own (src/core/json-pieces.ts: a head, then slices
+ * of about a thousand elements), so that no frame holds the whole state: it is written and read a
+ * piece at a time, the reader yields to the event loop between pieces, and its size is not bound
+ * by V8's largest string (about 512 MiB). Version 1 files (chunk frames only) are still read.
  */
 interface SnapshotHeader {
   readonly format: 'synod-snapshot';
-  readonly version: 1;
+  readonly version: 1 | 2;
   readonly firstSegment: number;
   readonly recordCount: number;
 }
@@ -34,10 +38,52 @@ const RECORDS_PER_CHUNK = 4096;
 /** Header and end frames are tiny; this only bounds them. */
 const FRAME_METADATA_BYTES_MAX = 4096;
 
-/** The snapshot's records as frames, in chunks; encoded before the write so errors come early. */
+/** The snapshot's records as frames; encoded before the write so errors come early. */
 export interface EncodedSnapshotRecords {
   readonly chunks: readonly Buffer[];
   readonly recordCount: number;
+}
+
+/**
+ * Records checked and, but for their long arrays, already stringified: what a replace holds from
+ * the moment it is accepted (so that a record JSON cannot represent is refused then, with nothing
+ * queued) to its turn to be written, when `encodePreparedAsync` makes the frames.
+ */
+export interface PreparedSnapshotRecords {
+  readonly parts: readonly (string | Generator<string, void, undefined>)[];
+  readonly recordCount: number;
+  readonly payloadBytesMax: number;
+}
+
+/**
+ * Throws an AssertionError for a record JSON cannot represent or above `payloadBytesMax`. Cheap
+ * for a large record: its long arrays are found, not stringified.
+ */
+export function prepareSnapshotRecords(
+  records: readonly unknown[],
+  payloadBytesMax: number,
+): PreparedSnapshotRecords {
+  const parts: PreparedSnapshotRecords['parts'][number][] = [];
+  for (const [index, record] of records.entries()) {
+    // Inside an array JSON writes these as null instead of refusing them.
+    const representable =
+      record !== undefined && typeof record !== 'function' && typeof record !== 'symbol';
+    assert(representable, `snapshot record ${index} is not JSON-serializable`);
+    const pieces = splitLongArrays(record);
+    if (pieces !== undefined) {
+      parts.push(pieces);
+      continue;
+    }
+    const text = JSON.stringify(record);
+    const bytes = Buffer.byteLength(text, 'utf8');
+    // '[' + record + ']' must fit a frame on its own.
+    assert(
+      bytes + 2 <= payloadBytesMax,
+      `snapshot record of ${bytes} bytes exceeds ${payloadBytesMax}`,
+    );
+    parts.push(text);
+  }
+  return { parts, recordCount: records.length, payloadBytesMax };
 }
 
 /** Throws an AssertionError for a record JSON cannot represent or above `payloadBytesMax`. */
@@ -45,149 +91,85 @@ export function encodeSnapshotRecords(
   records: readonly unknown[],
   payloadBytesMax: number,
 ): EncodedSnapshotRecords {
-  const chunks: Buffer[] = [];
-  for (let start = 0; start < records.length; start += RECORDS_PER_CHUNK) {
-    encodeChunk(records.slice(start, start + RECORDS_PER_CHUNK), payloadBytesMax, chunks);
-  }
-  return { chunks, recordCount: records.length };
+  const prepared = prepareSnapshotRecords(records, payloadBytesMax);
+  return { chunks: [...snapshotFrames(prepared)], recordCount: records.length };
 }
 
-/** Array elements stringified at once before the encoder may yield to the event loop. */
-const ELEMENTS_PER_PIECE = 1024;
-/** Bytes of JSON produced between two yields to the event loop. */
+/** Bytes of frames produced between two yields to the event loop. */
 const BYTES_PER_YIELD = 4 * 1024 * 1024;
 
 /**
  * `encodeSnapshotRecords` for a state too large to stringify in one go (a million-key MVCC
- * snapshot inside one record): the same frames, byte for byte, built from JSON pieces of at most
- * ELEMENTS_PER_PIECE array elements, yielding to the event loop every few megabytes, so the node
- * goes on serving while its snapshot is encoded. The records must not change meanwhile (the engine
- * hands over a snapshot it never mutates). Rejects with an AssertionError where the synchronous
- * encoder throws.
+ * snapshot inside one record): the same frames, yielding to the event loop every few megabytes,
+ * so the node goes on serving while its snapshot is encoded. The records must not change meanwhile
+ * (the engine hands over a snapshot it never mutates). Rejects with an AssertionError where the
+ * synchronous encoder throws.
  */
 export async function encodeSnapshotRecordsAsync(
   records: readonly unknown[],
   payloadBytesMax: number,
 ): Promise<EncodedSnapshotRecords> {
-  const encoder = new PieceEncoder();
+  return encodePreparedAsync(prepareSnapshotRecords(records, payloadBytesMax));
+}
+
+/** The frames of prepared records, yielding to the event loop every few megabytes. */
+export async function encodePreparedAsync(
+  prepared: PreparedSnapshotRecords,
+): Promise<EncodedSnapshotRecords> {
   const chunks: Buffer[] = [];
-  let frame: Buffer[] = [];
-  let frameBytes = 0;
-  let frameRecords = 0;
-  const flush = () => {
-    if (frameRecords === 0) return;
-    frame.push(Buffer.from(']'));
-    chunks.push(...framePieces(FrameType.snapshotChunk, frame, frameBytes + 1));
-    frame = [];
-    frameBytes = 0;
-    frameRecords = 0;
-  };
-  for (const [index, record] of records.entries()) {
-    const representable =
-      record !== undefined && typeof record !== 'function' && typeof record !== 'symbol';
-    assert(representable, `snapshot record ${index} is not JSON-serializable`);
-    const pieces = await encoder.encode(record);
-    const bytes = pieces.reduce((total, piece) => total + piece.length, 0);
-    // '[' + record + ']' must fit a frame on its own.
-    assert(
-      bytes + 2 <= payloadBytesMax,
-      `snapshot record of ${bytes} bytes exceeds ${payloadBytesMax}`,
-    );
-    if (frameRecords === RECORDS_PER_CHUNK || frameBytes + 1 + bytes + 1 > payloadBytesMax) flush();
-    frame.push(Buffer.from(frameRecords === 0 ? '[' : ','), ...pieces);
-    frameBytes += 1 + bytes;
-    frameRecords++;
-  }
-  flush();
-  return { chunks, recordCount: records.length };
-}
-
-/** A frame whose payload is `pieces` (`payloadBytes` in all), as buffers for one gather-write. */
-function framePieces(type: FrameType, pieces: readonly Buffer[], payloadBytes: number): Buffer[] {
-  const header = Buffer.alloc(FRAME_HEADER_BYTES);
-  header.writeUInt32LE(payloadBytes, 0);
-  header.writeUInt8(type, 8);
-  // The frame checksum: length field, type byte, then the payload (see frame.ts).
-  let crc = crc32c(header, 0, 0, 4);
-  crc = crc32c(header, crc, 8, 9);
-  for (const piece of pieces) crc = crc32c(piece, crc);
-  header.writeUInt32LE(crc, 4);
-  return [header, ...pieces];
-}
-
-/** JSON.stringify, piece by piece: large arrays in slices, with a yield every few megabytes. */
-class PieceEncoder {
-  private sinceYield = 0;
-
-  async encode(value: unknown): Promise<Buffer[]> {
-    const pieces: Buffer[] = [];
-    await this.write(value, pieces);
-    return pieces;
-  }
-
-  private async write(value: unknown, out: Buffer[]): Promise<void> {
-    if (Array.isArray(value) && value.length > ELEMENTS_PER_PIECE) {
-      for (let start = 0; start < value.length; start += ELEMENTS_PER_PIECE) {
-        const slice = JSON.stringify(value.slice(start, start + ELEMENTS_PER_PIECE));
-        // The slice's own brackets become the whole array's: '[' first, ',' between, ']' last.
-        const inner = slice.slice(1, -1);
-        const open = start === 0 ? '[' : ',';
-        const close = start + ELEMENTS_PER_PIECE >= value.length ? ']' : '';
-        await this.emit(open + inner + close, out);
-      }
-      return;
-    }
-    if (isPlainObject(value) && typeof value.toJSON !== 'function') {
-      let first = true;
-      out.push(Buffer.from('{'));
-      for (const [key, field] of Object.entries(value)) {
-        if (field === undefined || typeof field === 'function' || typeof field === 'symbol')
-          continue;
-        out.push(Buffer.from(`${first ? '' : ','}${JSON.stringify(key)}:`));
-        first = false;
-        await this.write(field, out);
-      }
-      out.push(Buffer.from('}'));
-      return;
-    }
-    const text = JSON.stringify(value);
-    assert(typeof text === 'string', 'snapshot value is not JSON-serializable');
-    await this.emit(text, out);
-  }
-
-  private async emit(text: string, out: Buffer[]): Promise<void> {
-    const piece = Buffer.from(text, 'utf8');
-    out.push(piece);
-    this.sinceYield += piece.length;
-    if (this.sinceYield >= BYTES_PER_YIELD) {
-      this.sinceYield = 0;
+  let sinceYield = 0;
+  for (const frame of snapshotFrames(prepared)) {
+    chunks.push(frame);
+    sinceYield += frame.length;
+    if (sinceYield >= BYTES_PER_YIELD) {
+      sinceYield = 0;
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
+  return { chunks, recordCount: prepared.recordCount };
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * The record frames, made one at a time: records without long arrays packed into chunk frames,
+ * and each record with one (the MVCC state, a long list of entries) as piece frames of its own.
+ */
+function* snapshotFrames(prepared: PreparedSnapshotRecords): Generator<Buffer> {
+  const { payloadBytesMax } = prepared;
+  let chunk: string[] = [];
+  let chunkBytes = 1; // the closing bracket
+  const flush = (): Buffer | undefined => {
+    if (chunk.length === 0) return undefined;
+    const text = `[${chunk.join(',')}]`;
+    chunk = [];
+    chunkBytes = 1;
+    return encodeTextFrame(FrameType.snapshotChunk, text, Buffer.byteLength(text, 'utf8'));
+  };
+  for (const part of prepared.parts) {
+    if (typeof part !== 'string') {
+      const before = flush();
+      if (before !== undefined) yield before;
+      for (const piece of part) yield pieceFrame(piece, payloadBytesMax);
+      continue;
+    }
+    const bytes = Buffer.byteLength(part, 'utf8');
+    if (chunk.length === RECORDS_PER_CHUNK || chunkBytes + 1 + bytes > payloadBytesMax) {
+      const full = flush();
+      if (full !== undefined) yield full;
+    }
+    chunk.push(part);
+    chunkBytes += 1 + bytes;
+  }
+  const last = flush();
+  if (last !== undefined) yield last;
 }
 
-/** Encodes records as one chunk frame, halving the chunk until it fits the payload limit. */
-function encodeChunk(records: readonly unknown[], payloadBytesMax: number, out: Buffer[]): void {
-  for (const [index, record] of records.entries()) {
-    // Inside an array JSON writes these as null instead of refusing them.
-    const representable =
-      record !== undefined && typeof record !== 'function' && typeof record !== 'symbol';
-    assert(representable, `snapshot record ${index} is not JSON-serializable`);
-  }
-  const text = JSON.stringify(records);
-  const payloadBytes = Buffer.byteLength(text, 'utf8');
-  if (payloadBytes <= payloadBytesMax) {
-    out.push(encodeTextFrame(FrameType.snapshotChunk, text, payloadBytes));
-    return;
-  }
-  assert(records.length > 1, `snapshot record of ${payloadBytes} bytes exceeds ${payloadBytesMax}`);
-  const half = Math.ceil(records.length / 2);
-  encodeChunk(records.slice(0, half), payloadBytesMax, out);
-  encodeChunk(records.slice(half), payloadBytesMax, out);
+function pieceFrame(piece: string, payloadBytesMax: number): Buffer {
+  const bytes = Buffer.byteLength(piece, 'utf8');
+  assert(
+    bytes <= payloadBytesMax,
+    `snapshot record piece of ${bytes} bytes exceeds ${payloadBytesMax}`,
+  );
+  return encodeTextFrame(FrameType.snapshotPiece, piece, bytes);
 }
 
 /**
@@ -204,7 +186,7 @@ export async function writeSnapshotAtomically(
   const temporaryPath = join(directory, temporaryName(name));
   const header: SnapshotHeader = {
     format: 'synod-snapshot',
-    version: 1,
+    version: 2,
     firstSegment,
     recordCount: records.recordCount,
   };
@@ -253,20 +235,44 @@ export async function readSnapshotFile(
   }
   const header = parseJsonPayload(first) as SnapshotHeader;
   const expectedName = sequenceName(header.firstSegment, 'snap');
-  if (header.format !== 'synod-snapshot' || header.version !== 1) {
+  if (header.format !== 'synod-snapshot' || (header.version !== 1 && header.version !== 2)) {
     throw snapshotCorrupt(dataDir, path, `unknown format ${JSON.stringify(header)}`);
   }
   if (basename(path) !== expectedName) {
     throw snapshotCorrupt(dataDir, path, `header names segment ${header.firstSegment}`);
   }
   const records: unknown[] = [];
+  let joiner: JsonJoiner | undefined;
+  let sinceYield = 0;
   for (const frame of rest) {
-    const chunk = frame.type === FrameType.snapshotChunk ? parseJsonPayload(frame) : undefined;
-    if (!Array.isArray(chunk)) {
-      throw snapshotCorrupt(dataDir, path, `at byte offset ${frame.offset}: not a record chunk`);
+    const problem = `at byte offset ${frame.offset}`;
+    if (frame.type === FrameType.snapshotPiece) {
+      joiner ??= new JsonJoiner();
+      try {
+        joiner.push(parseJsonPayload(frame));
+      } catch (error) {
+        if (!(error instanceof JsonPieceError)) throw error;
+        throw snapshotCorrupt(dataDir, path, `${problem}: ${error.message}`);
+      }
+      if (joiner.done) {
+        records.push(joiner.result());
+        joiner = undefined;
+      }
+    } else {
+      const chunk = frame.type === FrameType.snapshotChunk ? parseJsonPayload(frame) : undefined;
+      if (!Array.isArray(chunk) || joiner !== undefined) {
+        throw snapshotCorrupt(dataDir, path, `${problem}: not a record chunk`);
+      }
+      for (const record of chunk) records.push(record);
     }
-    for (const record of chunk) records.push(record);
+    // Parsing a large snapshot takes seconds: let the process breathe between frames.
+    sinceYield += frame.payload.length;
+    if (sinceYield >= BYTES_PER_YIELD) {
+      sinceYield = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
+  if (joiner !== undefined) throw snapshotCorrupt(dataDir, path, 'ends inside a record in pieces');
   if (records.length !== header.recordCount) {
     throw snapshotCorrupt(
       dataDir,

@@ -16,6 +16,11 @@ export class FrameError extends Error {
 export function encodeJsonFrame(value: unknown, frameBytesMax: number): Buffer {
   const text = JSON.stringify(value);
   assert(typeof text === 'string', 'message is not JSON-serializable');
+  return encodeTextFrame(text, frameBytesMax);
+}
+
+/** Encodes JSON text as one frame; throws FrameError if it is above `frameBytesMax`. */
+export function encodeTextFrame(text: string, frameBytesMax: number): Buffer {
   const payloadBytes = Buffer.byteLength(text, 'utf8');
   if (payloadBytes > frameBytesMax) {
     throw new FrameError(`frame of ${payloadBytes} bytes exceeds the ${frameBytesMax}-byte limit`);

@@ -3,6 +3,7 @@ import type { NodeId } from '../core/ids.js';
 import { decodeJsonObject, encodeJsonFrame, FrameDecoder, FrameError } from './frame-codec.js';
 import type { Admission, LocalIdentity, QueryAnswer, Refusal, Welcome } from './handshake.js';
 import { checkHello, PROTOCOL_VERSION } from './handshake.js';
+import { IncomingPieces, isPieceFrame } from './piece-stream.js';
 import type { TransportLimits, TransportStats } from './transport-limits.js';
 import type { TransportLogger } from './transport-logger.js';
 
@@ -34,6 +35,7 @@ const REFUSAL_LINGER_MS = 1000;
 export class InboundConnection {
   private peerId: NodeId | undefined;
   private readonly decoder: FrameDecoder;
+  private readonly pieces: IncomingPieces;
   private handshakeTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -41,6 +43,7 @@ export class InboundConnection {
     private readonly context: InboundContext,
   ) {
     this.decoder = new FrameDecoder(context.limits.frameBytesMax);
+    this.pieces = new IncomingPieces(context.limits.streamBytesMax);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
     this.handshakeTimer = setTimeout(() => {
@@ -68,6 +71,13 @@ export class InboundConnection {
     try {
       for (const payload of this.decoder.push(chunk)) {
         if (this.socket.destroyed) return;
+        if (this.peerId !== undefined && isPieceFrame(payload)) {
+          const whole = this.pieces.accept(payload);
+          if (whole === undefined) continue;
+          this.context.stats.messagesReceivedInPieces++;
+          this.deliver(this.peerId, whole);
+          continue;
+        }
         const value = decodeJsonObject(payload);
         if (this.peerId === undefined) this.onHello(value);
         else this.deliver(this.peerId, value);

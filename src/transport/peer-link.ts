@@ -5,6 +5,7 @@ import { backoffDelayMs } from './backoff.js';
 import { decodeJsonObject, encodeJsonFrame, FrameDecoder, FrameError } from './frame-codec.js';
 import type { Hello, LocalIdentity } from './handshake.js';
 import { checkAnswer, PROTOCOL_VERSION } from './handshake.js';
+import { OutgoingPieces } from './piece-stream.js';
 import type { PeerTlsOptions } from './peer-tls.js';
 import { dialPeer, isCertificateError } from './peer-tls.js';
 import type { TransportLimits, TransportStats } from './transport-limits.js';
@@ -43,6 +44,11 @@ export interface LinkContext {
  * (returns false, counted); what is queued stays in order. While the peer is down (between
  * attempts) messages are dropped at once, and a broken connection drops its queue: consensus
  * protocols retransmit, and a stale backlog delivered after a reconnect would only be discarded.
+ *
+ * A message sent in pieces (`sendInPieces`, a snapshot) goes behind the queue: one piece whenever
+ * the queue is empty and the socket has room, so ordinary messages overtake it. One such message
+ * travels at a time; another offered meanwhile is refused, since the protocols that send snapshots
+ * send them again when one is lost, and a second copy queued behind the first is only waste.
  */
 export class PeerLink {
   private state: LinkState = 'connecting';
@@ -50,6 +56,9 @@ export class PeerLink {
   private readonly queue: Buffer[] = [];
   private queueHead = 0;
   private queuedBytes = 0;
+  /** The message being sent in pieces, if any. */
+  private inPieces: OutgoingPieces | undefined;
+  private nextStream = 0;
   private waitingForDrain = false;
   private flushScheduled = false;
   private failedAttempts = 0;
@@ -101,6 +110,25 @@ export class PeerLink {
     }
     this.queue.push(frame);
     this.queuedBytes += frame.length;
+    this.scheduleFlush();
+    return true;
+  }
+
+  /**
+   * Queues a message to be sent in pieces, behind the ordinary ones; false when dropped (peer down,
+   * or another message in pieces is still on its way).
+   */
+  sendInPieces(message: unknown): boolean {
+    const { stats } = this.context;
+    if (this.state === 'closed' || this.state === 'backoff') {
+      stats.droppedPeerDown++;
+      return false;
+    }
+    if (this.inPieces !== undefined) {
+      stats.droppedQueueFull++;
+      return false;
+    }
+    this.inPieces = new OutgoingPieces(this.nextStream++, message);
     this.scheduleFlush();
     return true;
   }
@@ -259,7 +287,8 @@ export class PeerLink {
 
   /**
    * Hands queued frames to the socket, joined into writes of up to WRITE_BYTES_TARGET (one stream
-   * write per frame costs more than the copy), until the socket says its buffer is full.
+   * write per frame costs more than the copy), until the socket says its buffer is full; then, with
+   * the queue empty, the next piece of the message in pieces.
    */
   private flush(): void {
     const socket = this.socket;
@@ -274,16 +303,49 @@ export class PeerLink {
       const frames = this.queue.slice(start, this.queueHead);
       this.queuedBytes -= bytes;
       this.context.stats.messagesSent += frames.length;
-      this.context.countSent?.(this.peerId, bytes);
-      const accepted = socket.write(
-        frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes),
-      );
-      if (!accepted) {
-        this.waitingForDrain = true;
+      if (
+        !this.write(
+          socket,
+          frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes),
+        )
+      )
         break;
-      }
     }
     this.compactQueue();
+    while (
+      !this.waitingForDrain &&
+      this.queueHead === this.queue.length &&
+      this.inPieces !== undefined
+    ) {
+      const piece = this.nextPiece(this.inPieces);
+      if (piece !== undefined) this.write(socket, piece);
+    }
+  }
+
+  /** Writes to the socket; false (and waits for 'drain') once its buffer is full. */
+  private write(socket: Socket, bytes: Buffer): boolean {
+    this.context.countSent?.(this.peerId, bytes.length);
+    if (socket.write(bytes)) return true;
+    this.waitingForDrain = true;
+    return false;
+  }
+
+  /** The next frame of the message in pieces; undefined when it ended (sent, or too large). */
+  private nextPiece(pieces: OutgoingPieces): Buffer | undefined {
+    const { stats, logger, limits } = this.context;
+    try {
+      const frame = pieces.nextFrame(limits.frameBytesMax);
+      if (frame !== undefined) return frame;
+      stats.messagesSent++;
+      stats.messagesSentInPieces++;
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      // The receiver drops the part it has once another stream starts.
+      stats.droppedTooLarge++;
+      logger.warn(`message in pieces to node ${this.peerId} not sent: ${error.message}`);
+    }
+    this.inPieces = undefined;
+    return undefined;
   }
 
   private compactQueue(): void {
@@ -298,6 +360,8 @@ export class PeerLink {
 
   private dropQueue(): void {
     this.context.stats.droppedPeerDown += this.queue.length - this.queueHead;
+    if (this.inPieces !== undefined) this.context.stats.droppedPeerDown++;
+    this.inPieces = undefined;
     this.queue.length = 0;
     this.queueHead = 0;
     this.queuedBytes = 0;

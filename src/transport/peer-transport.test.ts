@@ -26,7 +26,7 @@ function captureLogger(lines: LogLine[]): TransportLogger {
   };
 }
 
-type Message = { type: string; n?: number; text?: string };
+type Message = { type: string; n?: number; text?: string; records?: string[] };
 
 interface TestNode {
   readonly transport: PeerTransport<Message>;
@@ -377,5 +377,105 @@ describe('membership hooks', () => {
         },
       ),
     ).rejects.toThrow('cannot reach 127.0.0.1:1');
+  });
+});
+
+describe('messages in pieces (snapshots)', () => {
+  const records = (count: number) => Array.from({ length: count }, (_, n) => `record-${n}`);
+
+  async function connectedPair(overrides: Partial<PeerTransportOptions<Message>> = {}) {
+    const a = await startNode(1, overrides);
+    const b = await startNode(2, overrides);
+    a.transport.setPeer(2, b.address);
+    await eventually(() => a.transport.peerStates().get(2) === 'connected', 'a → b');
+    return { a, b };
+  }
+
+  it('a message far above frameBytesMax arrives whole, behind the ordinary messages sent after it', async () => {
+    const limits = { ...fastLimits, frameBytesMax: 64 * 1024 };
+    const { a, b } = await connectedPair({ limits });
+    const snapshot: Message = { type: 'snapshot', records: records(200_000) };
+    expect(JSON.stringify(snapshot).length).toBeGreaterThan(40 * limits.frameBytesMax);
+    expect(a.transport.sendInPieces(2, snapshot)).toBe(true);
+    for (let n = 0; n < 5; n++) expect(a.transport.send(2, { type: 'heartbeat', n })).toBe(true);
+    await eventually(() => b.received.length === 6, 'the heartbeats and the snapshot');
+    expect(b.received.map(({ message }) => message.type)).toEqual([
+      ...Array<string>(5).fill('heartbeat'),
+      'snapshot',
+    ]);
+    expect(b.received[5]).toEqual({ from: 1, message: snapshot });
+    expect(a.transport.stats()).toMatchObject({ messagesSentInPieces: 1, messagesSent: 6 });
+    expect(b.transport.stats()).toMatchObject({ messagesReceivedInPieces: 1, messagesReceived: 6 });
+  });
+
+  it('one message in pieces travels at a time: another offered meanwhile is refused', async () => {
+    const { a, b } = await connectedPair();
+    expect(a.transport.sendInPieces(2, { type: 'snapshot', records: records(50_000) })).toBe(true);
+    expect(a.transport.sendInPieces(2, { type: 'snapshot', n: 2 })).toBe(false);
+    expect(a.transport.stats().droppedQueueFull).toBe(1);
+    await eventually(() => b.received.length === 1, 'the first snapshot');
+    expect(a.transport.sendInPieces(2, { type: 'snapshot', n: 3 })).toBe(true);
+    await eventually(() => b.received.length === 2, 'the next one, once the first has left');
+    expect(b.received[1]?.message).toEqual({ type: 'snapshot', n: 3 });
+  });
+
+  it('a piece above frameBytesMax drops that message, says so, and the link goes on', async () => {
+    const limits = { ...fastLimits, frameBytesMax: 4096 };
+    const { a, b } = await connectedPair({ limits });
+    const hugeElement = 'x'.repeat(8192);
+    expect(a.transport.sendInPieces(2, { type: 'snapshot', records: [hugeElement] })).toBe(true);
+    await eventually(() => a.transport.stats().droppedTooLarge === 1, 'the drop');
+    expect(a.log.some((line) => /in pieces to node 2 not sent/.test(line.message))).toBe(true);
+    expect(a.transport.send(2, { type: 'after' })).toBe(true);
+    expect(a.transport.sendInPieces(2, { type: 'snapshot', n: 1 })).toBe(true);
+    await eventually(() => b.received.length === 2, 'later messages');
+    expect(b.received.map(({ message }) => message.type)).toEqual(['after', 'snapshot']);
+  });
+
+  it('closes a connection that sends pieces out of order, a bad piece, or too many bytes', async () => {
+    const b = await startNode(2, {
+      limits: { ...fastLimits, frameBytesMax: 1024, streamBytesMax: 4096 },
+    });
+    const head = { value: { type: 'snapshot', records: [] }, arrays: [[['records'], 10_000]] };
+    const cases: [RegExp, unknown[]][] = [
+      [/piece 1 of stream 7 out of order \(expected piece 0 of stream none\)/, [[7, 1, [1]]]],
+      [
+        /piece 2 of stream 7 out of order/,
+        [
+          [7, 0, head],
+          [7, 2, [1]],
+        ],
+      ],
+      [
+        /a slice overflows its array: 4 elements of 3/,
+        [
+          [7, 0, { ...head, arrays: [[['records'], 3]] }],
+          [7, 1, [1, 2, 3, 4]],
+        ],
+      ],
+      [/must be \[stream, index, piece\]/, [[7, 0]]],
+      [
+        /exceeds the 4096-byte limit/,
+        [
+          [7, 0, head],
+          ...Array.from({ length: 60 }, (_, n) => [7, n + 1, Array<number>(40).fill(n)]),
+        ],
+      ],
+    ];
+    for (const [reason, frames] of cases) {
+      const { socket, closed } = await rawPeer(b.address, hello(1, 2));
+      for (const frame of frames) socket.write(encodeJsonFrame(frame, 4096));
+      await closed.then(
+        () => undefined,
+        () => undefined,
+      );
+      expect(b.received).toEqual([]);
+      expect(b.log.at(-1)?.message).toMatch(reason);
+    }
+    expect(b.transport.stats().framesRejected).toBe(cases.length);
+    const second = await rawPeer(b.address, hello(1, 2));
+    second.socket.write(encodeJsonFrame([3, 0, { value: { type: 'small' }, arrays: [] }], 1024));
+    await eventually(() => b.received.length === 1, 'a well-formed message in one piece');
+    expect(b.received[0]).toEqual({ from: 1, message: { type: 'small' } });
   });
 });

@@ -46,7 +46,9 @@ export interface PeerByteCounts {
  * Peer-to-peer messaging for one node over TCP: a listener for the peers' connections and one
  * outgoing link per peer. `send` never blocks and never buffers without bound: it returns false
  * when the message was dropped (see PeerLink for the policy), which consensus protocols tolerate.
- * Messages are JSON objects; delivery is in order per peer per connection, at most once.
+ * Messages are JSON objects; delivery is in order per peer per connection, at most once, except
+ * that a message sent in pieces (`sendInPieces`) arrives after the ordinary messages sent while it
+ * travelled.
  */
 export class PeerTransport<M extends object = Record<string, unknown>> {
   private readonly limits: TransportLimits;
@@ -120,12 +122,21 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
 
   /** Sends to one peer; false when dropped (unknown peer, down, queue full, too large). */
   send(to: NodeId, message: M): boolean {
+    return this.linkTo(to)?.send(message) ?? false;
+  }
+
+  /**
+   * Sends a message that may be large (a snapshot) in pieces, behind the ordinary messages to the
+   * same peer; false when dropped (unknown peer, down, another one still on its way).
+   */
+  sendInPieces(to: NodeId, message: M): boolean {
+    return this.linkTo(to)?.sendInPieces(message) ?? false;
+  }
+
+  private linkTo(to: NodeId): PeerLink | undefined {
     const link = this.links.get(to);
-    if (link === undefined) {
-      this.statsCounters.droppedUnknownPeer++;
-      return false;
-    }
-    return link.send(message);
+    if (link === undefined) this.statsCounters.droppedUnknownPeer++;
+    return link;
   }
 
   /** Adds a peer or changes its address (membership changes, a moved node). */

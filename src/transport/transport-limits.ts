@@ -4,6 +4,11 @@ import type { BackoffPolicy } from './backoff.js';
 export interface TransportLimits extends BackoffPolicy {
   /** The largest frame sent or accepted; a bigger incoming frame closes the connection. */
   readonly frameBytesMax: number;
+  /**
+   * The largest message accepted in pieces (one that carries a snapshot, see piece-stream.ts),
+   * counted in frame bytes; a bigger one closes the connection.
+   */
+  readonly streamBytesMax: number;
   /** Messages waiting per peer before `send` starts refusing (returning false). */
   readonly queueMessagesMax: number;
   /** Encoded bytes waiting per peer before `send` starts refusing. */
@@ -16,6 +21,7 @@ export interface TransportLimits extends BackoffPolicy {
 
 export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   frameBytesMax: 16 * 1024 * 1024,
+  streamBytesMax: 1024 * 1024 * 1024,
   queueMessagesMax: 4096,
   queueBytesMax: 64 * 1024 * 1024,
   handshakeTimeoutMs: 5000,
@@ -27,6 +33,7 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
 export function resolveLimits(overrides: Partial<TransportLimits> = {}): TransportLimits {
   const limits = { ...DEFAULT_TRANSPORT_LIMITS, ...overrides };
   assert(limits.frameBytesMax >= 1024, 'frameBytesMax below 1 KiB');
+  assert(limits.streamBytesMax >= limits.frameBytesMax, 'streamBytesMax below frameBytesMax');
   assert(
     limits.queueMessagesMax >= 1 && limits.queueBytesMax >= limits.frameBytesMax,
     'bad queue bounds',
@@ -39,6 +46,9 @@ export function resolveLimits(overrides: Partial<TransportLimits> = {}): Transpo
 export interface TransportStats {
   messagesSent: number;
   messagesReceived: number;
+  /** Messages sent in pieces (snapshots), counted in messagesSent/Received too once whole. */
+  messagesSentInPieces: number;
+  messagesReceivedInPieces: number;
   /** `send` refused because the peer's queue was full. */
   droppedQueueFull: number;
   /** Dropped because the peer was down or the connection broke with messages queued. */
@@ -59,6 +69,8 @@ export function emptyStats(): TransportStats {
   return {
     messagesSent: 0,
     messagesReceived: 0,
+    messagesSentInPieces: 0,
+    messagesReceivedInPieces: 0,
     droppedQueueFull: 0,
     droppedPeerDown: 0,
     droppedUnknownPeer: 0,

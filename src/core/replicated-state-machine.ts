@@ -1,7 +1,7 @@
 import { assert } from './assert.js';
 import type { NodeId } from './ids.js';
 import type { NodeInspection, ProtocolMessage, Ready } from './protocol.js';
-import type { CommittedEntry, ReplicatedLog } from './replicated-log.js';
+import type { CommittedEntry, LogReady, ReadState, ReplicatedLog } from './replicated-log.js';
 
 /** What a replicated state machine puts in the log: the operation and who must answer the client. */
 export interface LogCommand<Op> {
@@ -35,6 +35,12 @@ export interface ReplicatedApplication<Op, Res> {
    * meanwhile. When present, the state machine uses it instead of `snapshot()`.
    */
   snapshotAsync?(): Promise<unknown>;
+  /**
+   * Optional: `restore(data)` over several turns of the driver's event loop. Until it resolves the
+   * state machine applies nothing more and serves no read, and `appliedIndex` stays where it was;
+   * the committed entries and read states that arrive meanwhile wait, in order.
+   */
+  restoreAsync?(data: unknown): Promise<void>;
   /** Optional: the approximate size of an operation in the log, for `snapshotEveryBytes`. */
   commandBytes?(op: Op): number;
 }
@@ -104,6 +110,19 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
     { request: ReplicatedRequest<Op>; index: number | undefined }
   >();
   private responses: ReplicatedResponse<Res>[] = [];
+  /**
+   * With `restoreAsync`: what the engine delivered (a snapshot, committed entries, read states)
+   * that is not applied yet, because a snapshot is being restored; in delivery order.
+   */
+  private readonly deferred: Pick<
+    LogReady<LogCommand<Op>, M, R>,
+    'snapshot' | 'committed' | 'readStates'
+  >[] = [];
+  /** An asynchronous restore is running (`restoreAsync`). */
+  private restoring = false;
+  private restoration: Promise<void> = Promise.resolve();
+  /** The index of the snapshot an asynchronous restore finished, for the next `ready()`. */
+  private restoredIndex: number | undefined;
 
   constructor(
     readonly engine: ReplicatedLog<LogCommand<Op>, M, R>,
@@ -116,6 +135,14 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
   /** The index of the last log entry applied to the application. */
   get appliedIndex(): number {
     return this.applied;
+  }
+
+  /**
+   * Resolves once no asynchronous restore runs (finished or failed; a failure is thrown by the next
+   * `ready()`); the next `ready()` then applies what waited for it.
+   */
+  untilRestored(): Promise<void> {
+    return this.restoration;
   }
 
   /** Requests waiting here for their command to apply or their read barrier. */
@@ -161,7 +188,8 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
       this.engine.hasReady() ||
       this.responses.length > 0 ||
       this.builtSnapshot !== undefined ||
-      this.snapshotFailure !== undefined
+      this.snapshotFailure !== undefined ||
+      this.restoredIndex !== undefined
     );
   }
 
@@ -173,15 +201,12 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
       this.snapshotTaken(built.index, built.data);
     }
     const batch = this.engine.ready();
-    if (batch.snapshot !== undefined)
-      this.restoreSnapshot(batch.snapshot.index, batch.snapshot.data);
-    for (const entry of batch.committed) this.applyEntry(entry);
-    for (const readState of batch.readStates) {
-      const waiting = this.awaitingRead.get(readState.readId);
-      if (waiting !== undefined) waiting.index = readState.index;
+    this.deferred.push(batch);
+    this.applyDelivered();
+    if (!this.restoring) {
+      this.serveReads();
+      this.maybeCompact();
     }
-    this.serveReads();
-    this.maybeCompact();
     const responses = this.responses;
     this.responses = [];
     return {
@@ -198,13 +223,65 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
     return { ...engine, state: { ...engine.state, appliedIndex: this.applied } };
   }
 
-  private restoreSnapshot(index: number, data: unknown): void {
+  /** Applies what the engine delivered, in order, up to a snapshot that restores asynchronously. */
+  private applyDelivered(): void {
+    if (this.restoring) return;
+    if (this.restoredIndex !== undefined) {
+      this.finishRestore(this.restoredIndex);
+      this.restoredIndex = undefined;
+    }
+    for (let next = this.deferred.shift(); next !== undefined; next = this.deferred.shift()) {
+      if (next.snapshot !== undefined && this.application.restoreAsync !== undefined) {
+        this.restoreAsync(next.snapshot.index, next.snapshot.data, this.application.restoreAsync);
+        // The entries after the snapshot wait for it.
+        this.deferred.unshift({ committed: next.committed, readStates: next.readStates });
+        return;
+      }
+      if (next.snapshot !== undefined) {
+        this.forgetSnapshots();
+        this.application.restore(next.snapshot.data);
+        this.finishRestore(next.snapshot.index);
+      }
+      for (const entry of next.committed) this.applyEntry(entry);
+      this.noteReadStates(next.readStates);
+    }
+  }
+
+  private restoreAsync(
+    index: number,
+    data: unknown,
+    restore: (data: unknown) => Promise<void>,
+  ): void {
+    this.forgetSnapshots();
+    this.restoring = true;
+    this.restoration = restore.call(this.application, data).then(
+      () => {
+        this.restoring = false;
+        this.restoredIndex = index;
+      },
+      (error: unknown) => {
+        this.snapshotFailure = error;
+      },
+    );
+  }
+
+  /** A restore begins: snapshots of the state before it are stale. */
+  private forgetSnapshots(): void {
     this.restores++;
     this.builtSnapshot = undefined;
-    this.application.restore(data);
+    this.heldSnapshot = undefined; // older than the engine's snapshot now
+  }
+
+  private finishRestore(index: number): void {
     this.applied = index;
     this.appliedSinceSnapshot = 0;
-    this.heldSnapshot = undefined; // older than the engine's snapshot now
+  }
+
+  private noteReadStates(readStates: readonly ReadState[]): void {
+    for (const readState of readStates) {
+      const waiting = this.awaitingRead.get(readState.readId);
+      if (waiting !== undefined) waiting.index = readState.index;
+    }
   }
 
   private applyEntry(entry: CommittedEntry<LogCommand<Op>>): void {

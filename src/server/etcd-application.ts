@@ -223,10 +223,28 @@ export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerRe
   }
 
   restore(data: unknown): void {
+    const steps = this.restoreInSteps(data, Number.MAX_SAFE_INTEGER);
+    while (steps.next().done !== true);
+  }
+
+  /**
+   * `restore` over several event-loop turns, so a member loading a million keys (from its leader,
+   * or from disk after a restart) keeps answering its peers. The old state stays whole, and is
+   * what serializable reads see, until the last turn replaces it.
+   */
+  async restoreAsync(data: unknown): Promise<void> {
+    for (const _ of this.restoreInSteps(data))
+      await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  private *restoreInSteps(
+    data: unknown,
+    recordsPerStep?: number,
+  ): Generator<void, void, undefined> {
     assert(typeof data === 'object' && data !== null, 'a server snapshot is an object');
     const snapshot = data as ServerSnapshot;
     assertMembershipState(snapshot.membership);
-    this.store.restore(snapshot.mvcc);
+    yield* this.store.restoreInSteps(snapshot.mvcc, recordsPerStep);
     this.membershipState = snapshot.membership;
     this.membershipChanges++;
     this.auth.restore(snapshot.auth);

@@ -231,6 +231,10 @@ export class NodeRuntime<Op, Res> {
       await store.close();
       throw error;
     }
+    // A restarted member loads its snapshot before it serves clients, as etcd opens its db first;
+    // the load yields to the event loop, so the member answers its peers meanwhile.
+    runtime.drain();
+    await runtime.machine.untilRestored();
     runtime.ticker = setInterval(() => runtime.onTick(), options.tickMs);
     runtime.scheduleDrain(); // a restarted node has committed entries to apply
     return runtime;

@@ -140,11 +140,22 @@ export class KeySpace implements PinnableSpace {
     }
   }
 
-  /** Replaces the whole key space with histories given in ascending key order. */
-  load(entries: readonly (readonly [Bytes, KeyHistory])[]): void {
+  /**
+   * Replaces the whole key space with histories given in ascending key order, pausing (yielding)
+   * after every `keysPerStep` keys.
+   */
+  *loadInSteps(
+    entries: readonly (readonly [Bytes, KeyHistory])[],
+    keysPerStep: number,
+  ): Generator<void, void, undefined> {
     this.histories.clear();
     this.compactable.clear();
+    let sinceStep = 0;
     for (const [key, history] of entries) {
+      if (++sinceStep === keysPerStep) {
+        sinceStep = 0;
+        yield;
+      }
       assert(history.length > 0, 'a restored key needs at least one change');
       this.histories.set(key, history);
       if (history.length > 1 || (history[history.length - 1] as StoredVersion).tombstone) {

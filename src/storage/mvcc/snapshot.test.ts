@@ -18,6 +18,24 @@ function busyStore(): MvccStore {
 }
 
 describe('snapshot and restore', () => {
+  test('a restore in steps serves the old state, whole, until its last step replaces it', () => {
+    const original = busyStore();
+    const snapshot = original.snapshot();
+    const restored = new MvccStore();
+    put(restored, 'old', 'state');
+    const before = restored.snapshot();
+    const steps = restored.restoreInSteps(snapshot, 2);
+    let pauses = 0;
+    while (steps.next().done !== true) {
+      pauses++;
+      expect(restored.snapshot()).toEqual(before);
+    }
+    // Six records, then four keys, two per step.
+    expect(pauses).toBeGreaterThanOrEqual(4);
+    expect(restored.snapshot()).toEqual(original.snapshot());
+    expect(restored.leaseKeys(3)).toEqual(['c']);
+  });
+
   test('round trip through JSON gives the same state, history and leases', () => {
     const original = busyStore();
     const snapshot = JSON.parse(JSON.stringify(original.snapshot()));

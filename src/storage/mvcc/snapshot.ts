@@ -69,10 +69,15 @@ export function recordsOf(space: KeySpace): SnapshotRecord[] {
 }
 
 /**
- * Checks the snapshot and groups its records back into histories; a corrupt or foreign snapshot
- * fails an assertion here, before the store is touched.
+ * Checks the snapshot and groups its records back into histories, appended to `entries`, pausing
+ * (yielding) after every `recordsPerStep` records; a corrupt or foreign snapshot fails an assertion
+ * here, before the store is touched.
  */
-export function historiesOf(snapshot: MvccSnapshot): [Bytes, KeyHistory][] {
+export function* historiesInSteps(
+  snapshot: MvccSnapshot,
+  entries: [Bytes, KeyHistory][],
+  recordsPerStep: number,
+): Generator<void, void, undefined> {
   assert(
     snapshot.format === 'synod-mvcc' && snapshot.version === 1,
     'not a synod-mvcc version 1 snapshot',
@@ -90,9 +95,13 @@ export function historiesOf(snapshot: MvccSnapshot): [Bytes, KeyHistory][] {
       'snapshot lease id and ttl',
     );
   }
-  const entries: [Bytes, KeyHistory][] = [];
   let current: [Bytes, KeyHistory] | undefined;
+  let sinceStep = 0;
   for (const record of snapshot.records) {
+    if (++sinceStep === recordsPerStep) {
+      sinceStep = 0;
+      yield;
+    }
     const [key, main, sub, create, version, lease, value] = record;
     assert(isByteString(key) && key !== '', 'snapshot record with a bad key');
     assert(value === null || typeof value === 'string', 'snapshot record with a bad value');
@@ -119,5 +128,4 @@ export function historiesOf(snapshot: MvccSnapshot): [Bytes, KeyHistory][] {
     current = [key, [change]];
     entries.push(current);
   }
-  return entries;
 }

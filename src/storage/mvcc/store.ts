@@ -4,9 +4,10 @@ import { MvccErrors } from './errors.js';
 import { replayEvents } from './events-since.js';
 import { hashKeySpace } from './hash.js';
 import { KeySpace, keyRange } from './key-space.js';
+import type { KeyHistory } from './key-history.js';
 import { LeaseTable } from './lease-table.js';
 import { executeRange, readRevisionError } from './range.js';
-import { historiesOf, pinnedRecords, recordsOf } from './snapshot.js';
+import { historiesInSteps, pinnedRecords, recordsOf } from './snapshot.js';
 import type { MvccSnapshot, MvccSnapshotReader } from './snapshot.js';
 import { checkTxnPlan, executeTxnPlan, isWriteTxn, planTxn } from './txn.js';
 import type {
@@ -38,6 +39,8 @@ export interface MvccStoreOptions {
 
 /** The revision a fresh store starts at, as in etcd: the first write gets revision 2. */
 const INITIAL_REVISION = 1;
+/** Snapshot records per step of `restoreInSteps`: some 20 ms of work. */
+const RESTORE_RECORDS_PER_STEP = 16_384;
 
 type Step =
   { ok: true; response: CommandResponse; batch?: WriteBatch } | { ok: false; error: MvccError };
@@ -267,9 +270,23 @@ export class MvccStore implements StateMachine<MvccCommand, ApplyResult, MvccSna
 
   /** Replaces the whole state; a corrupt snapshot fails an assertion and leaves the store as it was. */
   restore(snapshot: MvccSnapshot): void {
+    const steps = this.restoreInSteps(snapshot, Number.MAX_SAFE_INTEGER);
+    while (steps.next().done !== true);
+  }
+
+  /**
+   * `restore` in steps of about `recordsPerStep` records each (a million keys take seconds): the
+   * caller runs one step per event-loop turn. The new state is built aside and replaces the old
+   * one in the last step, so until then the store serves its old state, whole.
+   */
+  *restoreInSteps(
+    snapshot: MvccSnapshot,
+    recordsPerStep = RESTORE_RECORDS_PER_STEP,
+  ): Generator<void, void, undefined> {
+    const entries: [Bytes, KeyHistory][] = [];
+    yield* historiesInSteps(snapshot, entries, recordsPerStep);
     const space = new KeySpace();
-    const entries = historiesOf(snapshot);
-    space.load(entries);
+    yield* space.loadInSteps(entries, recordsPerStep);
     this.space = space;
     this.revision = snapshot.revision;
     this.compactedRaw = snapshot.compactedRevision;

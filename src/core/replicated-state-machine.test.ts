@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeId } from './ids.js';
+import type { NodeInspection, ProtocolMessage } from './protocol.js';
+import { type LogReady, type ReplicatedLog, emptyLogReady } from './replicated-log.js';
+import type { LogCommand, ReplicatedApplication } from './replicated-state-machine.js';
+import { ReplicatedStateMachine } from './replicated-state-machine.js';
+
+type Command = LogCommand<string>;
+
+/** An engine the test drives: it delivers what the test says, when the test says. */
+class DeliveringLog implements ReplicatedLog<Command, ProtocolMessage, never> {
+  private pending: LogReady<Command, ProtocolMessage, never> = emptyLogReady();
+  readonly proposals: Command[] = [];
+  readonly barriers: number[] = [];
+
+  constructor(readonly id: NodeId) {}
+
+  step(): void {}
+  tick(): void {}
+  propose(command: Command): boolean {
+    this.proposals.push(command);
+    return true;
+  }
+  leader(): NodeId | undefined {
+    return this.id;
+  }
+  requestReadBarrier(readId: number): boolean {
+    this.barriers.push(readId);
+    return true;
+  }
+  compact(): void {}
+  hasReady(): boolean {
+    const { snapshot, committed, readStates } = this.pending;
+    return snapshot !== undefined || committed.length > 0 || readStates.length > 0;
+  }
+  ready(): LogReady<Command, ProtocolMessage, never> {
+    const batch = this.pending;
+    this.pending = emptyLogReady();
+    return batch;
+  }
+  inspect(): NodeInspection {
+    return { role: 'scripted', state: {} };
+  }
+  snapshot(index: number, data: unknown): void {
+    this.pending.snapshot = { index, data };
+  }
+  commit(index: number, op: string, origin: NodeId = 2, requestId = 0): void {
+    this.pending.committed.push({ index, command: { origin, requestId, op } });
+  }
+  readState(readId: number, index: number): void {
+    this.pending.readStates.push({ readId, index });
+  }
+}
+
+/** A log of applied ops; restores asynchronously, finishing when the test says. */
+class SlowRestoringApp implements ReplicatedApplication<string, string> {
+  applied: string[] = [];
+  restoreStarted: unknown[] = [];
+  private finish: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  private incoming: string[] = [];
+
+  isReadOnly(op: string): boolean {
+    return op === 'read';
+  }
+  apply(op: string): string {
+    this.applied.push(op);
+    return `applied ${op}`;
+  }
+  read(): string {
+    return this.applied.join(',');
+  }
+  snapshot(): unknown {
+    return [...this.applied];
+  }
+  restore(data: unknown): void {
+    this.applied = [...(data as string[])];
+  }
+  restoreAsync(data: unknown): Promise<void> {
+    this.restoreStarted.push(data);
+    this.incoming = [...(data as string[])];
+    return new Promise((resolve, reject) => {
+      this.finish = {
+        resolve: () => {
+          this.applied = this.incoming;
+          resolve();
+        },
+        reject,
+      };
+    });
+  }
+  finishRestore(): void {
+    this.finish?.resolve();
+  }
+  failRestore(error: Error): void {
+    this.finish?.reject(error);
+  }
+}
+
+function setUp() {
+  const engine = new DeliveringLog(1);
+  const app = new SlowRestoringApp();
+  const machine = new ReplicatedStateMachine(engine, app, {
+    snapshotEveryEntries: 0,
+    pendingRequestsMax: 100,
+  });
+  return { engine, app, machine };
+}
+
+describe('ReplicatedStateMachine with an asynchronous restore', () => {
+  it('holds back the entries committed after the snapshot, and applies them in order once it is restored', async () => {
+    const { engine, app, machine } = setUp();
+    engine.commit(1, 'a');
+    machine.ready();
+    engine.snapshot(5, ['s1', 's2']);
+    engine.commit(6, 'b');
+    machine.ready();
+    expect(app.restoreStarted).toEqual([['s1', 's2']]);
+    // The old state stays whole, and the index with it, until the restore ends.
+    expect(app.applied).toEqual(['a']);
+    expect(machine.appliedIndex).toBe(1);
+    engine.commit(7, 'c');
+    machine.ready();
+    expect(app.applied).toEqual(['a']);
+    expect(machine.hasReady()).toBe(false);
+
+    app.finishRestore();
+    await machine.untilRestored();
+    expect(machine.hasReady()).toBe(true);
+    machine.ready();
+    expect(app.applied).toEqual(['s1', 's2', 'b', 'c']);
+    expect(machine.appliedIndex).toBe(7);
+  });
+
+  it('answers a write and serves a read that waited for the restore only after it', async () => {
+    const { engine, app, machine } = setUp();
+    machine.request({ id: 10, op: 'w' });
+    machine.request({ id: 11, op: 'read' });
+    expect(engine.proposals.map((command) => command.op)).toEqual(['w']);
+    expect(engine.barriers).toEqual([11]);
+    engine.snapshot(3, ['s']);
+    engine.commit(4, 'w', 1, 10);
+    engine.readState(11, 4);
+    expect(machine.ready().responses).toEqual([]);
+    app.finishRestore();
+    await machine.untilRestored();
+    expect(machine.ready().responses).toEqual([
+      { id: 10, outcome: 'ok', result: 'applied w' },
+      { id: 11, outcome: 'ok', result: 's,w' },
+    ]);
+  });
+
+  it('a second snapshot delivered during a restore is restored after it, in order', async () => {
+    const { engine, app, machine } = setUp();
+    engine.snapshot(5, ['first']);
+    machine.ready();
+    engine.commit(6, 'x');
+    machine.ready();
+    engine.snapshot(9, ['second']);
+    engine.commit(10, 'y');
+    machine.ready();
+    app.finishRestore();
+    await machine.untilRestored();
+    machine.ready();
+    expect(app.restoreStarted).toEqual([['first'], ['second']]);
+    expect(app.applied).toEqual(['first', 'x']);
+    app.finishRestore();
+    await machine.untilRestored();
+    machine.ready();
+    expect(app.applied).toEqual(['second', 'y']);
+    expect(machine.appliedIndex).toBe(10);
+  });
+
+  it('a failed restore is thrown by the next ready', async () => {
+    const { engine, app, machine } = setUp();
+    engine.snapshot(5, ['s']);
+    machine.ready();
+    app.failRestore(new Error('corrupt snapshot'));
+    await machine.untilRestored();
+    expect(machine.hasReady()).toBe(true);
+    expect(() => machine.ready()).toThrow('corrupt snapshot');
+  });
+});

@@ -17,7 +17,7 @@
  * stall any member logged meanwhile.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Client, ServiceError } from '@grpc/grpc-js';
@@ -81,6 +81,14 @@ function longestStallMs(logs: readonly string[]): number {
   return longest;
 }
 
+/** Each member's log lines about stalls, leaders, snapshots and recovery, for --show-stalls. */
+function showStalls(cluster: ProcessCluster): void {
+  for (const m of cluster.members)
+    for (const line of m.log.split('\n'))
+      if (/blocked|leader|snapshot|elect|recovered/.test(line))
+        console.log(`  [${m.name}] ${line.slice(0, 240)}`);
+}
+
 /** Starts the member that missed the load and waits until it serves the last key locally. */
 async function catchUp(cluster: ProcessCluster, name: string, lastKey: Buffer): Promise<void> {
   for (const m of cluster.members) m.log = '';
@@ -105,6 +113,7 @@ async function catchUp(cluster: ProcessCluster, name: string, lastKey: Buffer): 
     client.close();
   }
   const caughtUpS = (Date.now() - started) / 1000;
+  if (process.argv.includes('--show-stalls')) showStalls(cluster);
   const viaSnapshot = member.log.includes('loaded a snapshot of the state');
   console.log(
     `lagging member ${name}: serves the last key ${caughtUpS.toFixed(1)} s after its start ` +
@@ -190,17 +199,15 @@ async function main(): Promise<void> {
       `load: ${keys} keys in ${loadS.toFixed(1)} s (${Math.round(keys / loadS)} keys/s); RSS ` +
         cluster.members.map((m) => `${m.name} ${rssMib(m.process?.pid)} MiB`).join(', '),
     );
-    const snapshots = cluster.members.map(
-      (m) => readdirSync(join(m.dataDir, 'snap')).filter((name) => name.endsWith('.snap')).length,
+    const snapshots = cluster.members.map((m) =>
+      existsSync(join(m.dataDir, 'snap'))
+        ? readdirSync(join(m.dataDir, 'snap')).filter((name) => name.endsWith('.snap')).length
+        : 0,
     );
     console.log(`snapshot files now: ${snapshots.join(', ')}`);
     const stallDuringLoad = longestStallMs(cluster.members.map((m) => m.log));
     if (lagging) await catchUp(cluster, third, keyOf(keys - 1));
-    if (process.argv.includes('--show-stalls'))
-      for (const m of cluster.members)
-        for (const line of m.log.split('\n'))
-          if (/blocked|leader|snapshot/.test(line))
-            console.log(`  [${m.name}] ${line.slice(0, 200)}`);
+    if (process.argv.includes('--show-stalls')) showStalls(cluster);
     await cluster.stopAll();
     const restartStarted = Date.now();
     cluster.startAll();
@@ -229,6 +236,7 @@ async function main(): Promise<void> {
         cluster.members.map((m) => `${m.name} ${rssMib(m.process?.pid)} MiB`).join(', '),
     );
     const stallAfterRestart = longestStallMs(cluster.members.map((m) => m.log));
+    if (process.argv.includes('--show-stalls')) showStalls(cluster);
     console.log(
       `longest event-loop stall logged (>100 ms): during load ${stallDuringLoad} ms, ` +
         `during restart ${stallAfterRestart} ms`,

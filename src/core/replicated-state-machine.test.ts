@@ -96,15 +96,34 @@ class SlowRestoringApp implements ReplicatedApplication<string, string> {
   }
 }
 
-function setUp() {
+function setUp(appliedPerReadyMax?: number) {
   const engine = new DeliveringLog(1);
   const app = new SlowRestoringApp();
   const machine = new ReplicatedStateMachine(engine, app, {
     snapshotEveryEntries: 0,
     pendingRequestsMax: 100,
+    ...(appliedPerReadyMax === undefined ? {} : { appliedPerReadyMax }),
   });
   return { engine, app, machine };
 }
+
+describe('ReplicatedStateMachine with appliedPerReadyMax', () => {
+  it('applies at most that many entries per ready, the rest in order at the next ones', () => {
+    const { engine, app, machine } = setUp(2);
+    for (let index = 1; index <= 3; index++) engine.commit(index, `e${index}`);
+    machine.ready();
+    expect(app.applied).toEqual(['e1', 'e2']);
+    expect(machine.hasReady()).toBe(true);
+    engine.commit(4, 'e4');
+    engine.commit(5, 'e5');
+    machine.ready();
+    expect(app.applied).toEqual(['e1', 'e2', 'e3', 'e4']);
+    machine.ready();
+    expect(app.applied).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
+    expect(machine.appliedIndex).toBe(5);
+    expect(machine.hasReady()).toBe(false);
+  });
+});
 
 describe('ReplicatedStateMachine with an asynchronous restore', () => {
   it('holds back the entries committed after the snapshot, and applies them in order once it is restored', async () => {

@@ -81,6 +81,12 @@ export interface ReplicatedStateMachineOptions {
    * restoring the whole state, as etcd keeps 5,000 entries after its snapshots. Off by default.
    */
   readonly compactOnePeriodBehind?: boolean;
+  /**
+   * At most this many committed entries applied per `ready()`; the rest wait for the next one
+   * (`hasReady` stays true), so a driver can yield between batches while a restarted node replays
+   * a long log. Absent: no limit.
+   */
+  readonly appliedPerReadyMax?: number;
 }
 
 /**
@@ -111,8 +117,9 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
   >();
   private responses: ReplicatedResponse<Res>[] = [];
   /**
-   * With `restoreAsync`: what the engine delivered (a snapshot, committed entries, read states)
-   * that is not applied yet, because a snapshot is being restored; in delivery order.
+   * What the engine delivered (a snapshot, committed entries, read states) that is not applied
+   * yet — a snapshot is being restored (`restoreAsync`), or `appliedPerReadyMax` was reached — in
+   * delivery order.
    */
   private readonly deferred: Pick<
     LogReady<LogCommand<Op>, M, R>,
@@ -189,7 +196,8 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
       this.responses.length > 0 ||
       this.builtSnapshot !== undefined ||
       this.snapshotFailure !== undefined ||
-      this.restoredIndex !== undefined
+      this.restoredIndex !== undefined ||
+      (!this.restoring && this.deferred.length > 0)
     );
   }
 
@@ -226,6 +234,7 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
   /** Applies what the engine delivered, in order, up to a snapshot that restores asynchronously. */
   private applyDelivered(): void {
     if (this.restoring) return;
+    let budget = this.options.appliedPerReadyMax ?? Number.POSITIVE_INFINITY;
     if (this.restoredIndex !== undefined) {
       this.finishRestore(this.restoredIndex);
       this.restoredIndex = undefined;
@@ -242,8 +251,14 @@ export class ReplicatedStateMachine<Op, Res, M extends ProtocolMessage, R> {
         this.application.restore(next.snapshot.data);
         this.finishRestore(next.snapshot.index);
       }
-      for (const entry of next.committed) this.applyEntry(entry);
       this.noteReadStates(next.readStates);
+      if (next.committed.length > budget) {
+        for (const entry of next.committed.slice(0, budget)) this.applyEntry(entry);
+        this.deferred.unshift({ committed: next.committed.slice(budget), readStates: [] });
+        return;
+      }
+      for (const entry of next.committed) this.applyEntry(entry);
+      budget -= next.committed.length;
     }
   }
 

@@ -132,9 +132,13 @@ const raftEngine: EngineFactory = {
   description: 'Raft with Pre-Vote, CheckQuorum, ReadIndex reads and snapshots (the default)',
   serverOptions: {
     snapshotEveryEntries: SNAPSHOT_EVERY_ENTRIES,
-    // An append carries about 4 MiB of entries (at least one): with 1.5 MiB requests, 64 entries
-    // could otherwise exceed the transport's frame limit and be dropped on every retry.
-    maxBytesPerMessage: 4 * 1024 * 1024,
+    // An append carries about 1 MiB of entries (etcd's MaxSizePerMsg; at least one entry, so a
+    // 1.5 MiB request still goes), and at most 4 MiB of them wait unacknowledged per follower. A
+    // follower catching up from far behind would otherwise be sent the whole window (64 appends)
+    // in one step, each stringified at once: seconds of a stopped leader. A healthy follower holds
+    // a few hundred kilobytes unacknowledged at full load.
+    maxBytesPerMessage: 1024 * 1024,
+    maxInflightBytes: 4 * 1024 * 1024,
   },
   canChangeMembership: true,
   timingOptions: (electionTicks, heartbeatTicks) => ({ electionTicks, heartbeatTicks }),

@@ -124,6 +124,14 @@ const SERVER_FRAME_BYTES_MAX = 512 * 1024 * 1024;
  */
 const SERVER_STREAM_BYTES_MAX = 16 * 1024 * 1024 * 1024;
 
+/**
+ * Entries applied per batch, and how long one drain may run before it yields to the event loop:
+ * a restarted member replays up to two snapshot periods of log (128 MiB of commands), which in one
+ * go would stop it for seconds; in turns of ~50 ms its peers and clients are heard in between.
+ */
+const APPLIED_PER_READY_MAX = 64;
+const DRAIN_TURN_MS = 50;
+
 /** How often a request refused for want of a leader is offered again while its deadline lasts. */
 const NO_LEADER_RETRY_MS = 50;
 /** Batches accepted by the store but not yet delivered; beyond this the driver is broken. */
@@ -184,6 +192,7 @@ export class NodeRuntime<Op, Res> {
       snapshotEveryBytes: this.engine.snapshotEveryBytes,
       pendingRequestsMax: 10_000,
       compactOnePeriodBehind: true,
+      appliedPerReadyMax: APPLIED_PER_READY_MAX,
     });
     this.transport = new PeerTransport<ProtocolMessage>({
       clusterId: options.clusterId,
@@ -235,6 +244,7 @@ export class NodeRuntime<Op, Res> {
     // the load yields to the event loop, so the member answers its peers meanwhile.
     runtime.drain();
     await runtime.machine.untilRestored();
+    runtime.lastTickMs = Date.now(); // the load was not a blocked event loop
     runtime.ticker = setInterval(() => runtime.onTick(), options.tickMs);
     runtime.scheduleDrain(); // a restarted node has committed entries to apply
     return runtime;
@@ -418,8 +428,13 @@ export class NodeRuntime<Op, Res> {
 
   private drain(): void {
     if (this.stopped || this.failed) return;
+    const turnEndsMs = performance.now() + DRAIN_TURN_MS;
     try {
       while (this.machine.hasReady()) {
+        if (performance.now() > turnEndsMs) {
+          this.scheduleDrain();
+          return;
+        }
         const batch = this.machine.ready();
         const onDelivered = this.options.afterReady?.();
         const durable =

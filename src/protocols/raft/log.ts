@@ -106,6 +106,13 @@ export class RaftLog<C> {
     return entries;
   }
 
+  /** The entries' size as JSON, as `sliceForMessage` counts it (cached per entry). */
+  bytesOf(entries: readonly RaftEntry<C>[]): number {
+    let bytes = 0;
+    for (const entry of entries) bytes += entrySizeBytes(entry);
+    return bytes;
+  }
+
   /** Appends at the end, the leader's path. */
   append(entries: readonly RaftEntry<C>[]): void {
     if (entries.length === 0) return;

@@ -8,6 +8,8 @@ export interface RaftOptions {
   readonly heartbeatTicks: number;
   /** Unacknowledged appends per follower in replicate state (the pipelining window). */
   readonly maxInflightMessages: number;
+  /** … and appends whose entries total this many bytes of JSON (0: no limit; MaxInflightBytes). */
+  readonly maxInflightBytes: number;
   readonly maxEntriesPerMessage: number;
   /** An append carries entries up to about this many bytes of JSON (at least one entry; 0: no limit). */
   readonly maxBytesPerMessage: number;
@@ -33,6 +35,7 @@ export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
   electionTicks: 15,
   heartbeatTicks: 3,
   maxInflightMessages: 64,
+  maxInflightBytes: 0,
   maxEntriesPerMessage: 64,
   maxBytesPerMessage: 0,
   preVote: true,
@@ -53,6 +56,7 @@ const RULES: Record<keyof RaftOptions, [Rule, string]> = {
   electionTicks: [positiveInteger, 'a positive integer'],
   heartbeatTicks: [positiveInteger, 'a positive integer'],
   maxInflightMessages: [positiveInteger, 'a positive integer'],
+  maxInflightBytes: [nonNegativeInteger, 'a non-negative integer'],
   maxEntriesPerMessage: [positiveInteger, 'a positive integer'],
   maxBytesPerMessage: [nonNegativeInteger, 'a non-negative integer'],
   preVote: [boolean, 'true or false'],

@@ -5,7 +5,10 @@ import { assert } from '../../core/assert.js';
  * - `probe`: the follower's log position is unknown; send one append per heartbeat interval and
  *   walk `next` back on rejection.
  * - `replicate`: the position is known; stream appends optimistically, advancing `next` on send,
- *   with at most `inflightMax` unacknowledged messages.
+ *   with at most `inflightMax` unacknowledged messages, and (when `inflightBytesMax` > 0) until
+ *   their entries reach that many bytes (etcd-io/raft's MaxInflightBytes): a follower catching up
+ *   from far behind is sent a bounded amount per round trip, not the whole window of large
+ *   messages at once.
  * - `snapshot`: the entries the follower needs are compacted; a snapshot is on its way.
  */
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
@@ -21,14 +24,18 @@ export class Progress {
   pendingSnapshot = 0;
   /** In replicate state: the last index of each unacknowledged append, oldest first. */
   private readonly inflight: number[] = [];
+  /** The entry bytes of each unacknowledged append, in the same order, and their sum. */
+  private readonly inflightSizes: number[] = [];
+  private inflightBytes = 0;
   /** Heard from since the last CheckQuorum round. */
   recentActive = false;
 
   constructor(
     next: number,
     readonly inflightMax: number,
+    readonly inflightBytesMax = 0,
   ) {
-    assert(next >= 1 && inflightMax >= 1, 'bad progress');
+    assert(next >= 1 && inflightMax >= 1 && inflightBytesMax >= 0, 'bad progress');
     this.next = next;
   }
 
@@ -37,7 +44,7 @@ export class Progress {
       case 'probe':
         return this.probeSent;
       case 'replicate':
-        return this.inflight.length >= this.inflightMax;
+        return this.isInflightFull();
       case 'snapshot':
         return true;
     }
@@ -71,14 +78,18 @@ export class Progress {
     this.probeSent = false;
     this.pendingSnapshot = 0;
     this.inflight.length = 0;
+    this.inflightSizes.length = 0;
+    this.inflightBytes = 0;
   }
 
-  /** Records an append just sent whose last entry is `lastIndex`. */
-  sentAppend(lastIndex: number, entryCount: number): void {
+  /** Records an append just sent whose last entry is `lastIndex`, its entries `bytes` long. */
+  sentAppend(lastIndex: number, entryCount: number, bytes = 0): void {
     if (this.state === 'replicate') {
       if (entryCount === 0) return;
       this.next = lastIndex + 1;
       this.inflight.push(lastIndex);
+      this.inflightSizes.push(bytes);
+      this.inflightBytes += bytes;
       assert(this.inflight.length <= this.inflightMax, 'in-flight window overflow');
     } else if (this.state === 'probe') {
       this.probeSent = true;
@@ -92,16 +103,20 @@ export class Progress {
    */
   freeFirstInflight(): void {
     this.inflight.shift();
+    this.inflightBytes -= this.inflightSizes.shift() ?? 0;
   }
 
   isInflightFull(): boolean {
-    return this.inflight.length >= this.inflightMax;
+    return (
+      this.inflight.length >= this.inflightMax ||
+      (this.inflightBytesMax > 0 && this.inflightBytes >= this.inflightBytesMax)
+    );
   }
 
   /** A success response up to `index`. Returns false when it tells nothing new (stale). */
   maybeUpdate(index: number): boolean {
     this.probeSent = false;
-    while (this.inflight.length > 0 && this.inflight[0]! <= index) this.inflight.shift();
+    while (this.inflight.length > 0 && this.inflight[0]! <= index) this.freeFirstInflight();
     if (index <= this.match) return false;
     this.match = index;
     this.next = Math.max(this.next, index + 1);
@@ -130,6 +145,7 @@ export class Progress {
       next: this.next,
       state: this.state,
       inflight: this.inflight.length,
+      inflightBytes: this.inflightBytes,
     };
   }
 }

@@ -91,6 +91,24 @@ describe('replication machinery', () => {
     expect(sizes).toEqual([2, 2, 1]);
   });
 
+  it('maxInflightBytes bounds the bytes in flight to a follower, and acks reopen the window', () => {
+    const options = { ...noPreVote, maxEntriesPerMessage: 1, maxInflightBytes: 250 };
+    const network = new RaftNetwork(3, { options });
+    network.elect(1);
+    network.queue = [];
+    const leader = network.node(1);
+    for (let index = 0; index < 6; index++) leader.propose('x'.repeat(90));
+    network.drain(1);
+    // Each entry is about 120 bytes of JSON: two stay under 250, the third passes it and the
+    // window closes there, with 3 of maxInflightMessages' 64 slots used.
+    const toTwo = network.queue.filter((e) => e.to === 2 && e.message.type === 'append');
+    expect(toTwo).toHaveLength(3);
+    expect(leader.tracker.progress.get(2)!.isPaused()).toBe(true);
+    network.deliverAll();
+    expect(network.commands(2)).toHaveLength(6);
+    expect(leader.tracker.progress.get(2)!.isPaused()).toBe(false);
+  });
+
   it('a follower forwards proposals to the leader in one message, and refuses them when it knows no leader', () => {
     const network = new RaftNetwork(3, { options: noPreVote });
     expect(network.propose(2, 'early')).toBe(false);

@@ -123,7 +123,11 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
     this.rng = context.rng;
     this.forwardBatchId = context.rng.split('forward-batch').int(0, 2 ** 40);
     this.baseConfig = this.options.join ? EMPTY_CONFIG : initialConfig(context.members);
-    this.tracker = new Tracker(this.baseConfig, this.options.maxInflightMessages);
+    this.tracker = new Tracker(
+      this.baseConfig,
+      this.options.maxInflightMessages,
+      this.options.maxInflightBytes,
+    );
     this.readOnly = new ReadOnlyRounds(this.options.pendingMax);
     this.restore(context.restored);
     this.resetRandomizedElectionTicks();
@@ -645,7 +649,8 @@ export class RaftNode<C> implements ReplicatedLog<C, RaftMessage<C>, RaftRecord<
       entries,
       commit: this.log.committed,
     });
-    progress.sentAppend(prevIndex + entries.length, entries.length);
+    const bytes = this.options.maxInflightBytes > 0 ? this.log.bytesOf(entries) : 0;
+    progress.sentAppend(prevIndex + entries.length, entries.length, bytes);
     return true;
   }
 

@@ -24,6 +24,7 @@ export class Tracker {
   constructor(
     config: RaftConfig,
     private readonly inflightMax: number,
+    private readonly inflightBytesMax = 0,
   ) {
     this.config = config;
     this.quorum = quorumOf(config);
@@ -50,7 +51,7 @@ export class Tracker {
   }
 
   private addProgress(id: NodeId, lastIndex: number, self: NodeId): void {
-    const progress = new Progress(lastIndex + 1, this.inflightMax);
+    const progress = new Progress(lastIndex + 1, this.inflightMax, this.inflightBytesMax);
     if (id === self) {
       progress.match = lastIndex;
       progress.becomeReplicate();

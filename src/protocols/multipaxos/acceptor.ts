@@ -35,9 +35,10 @@ export class MultiAcceptor<C> {
   }
 
   /**
-   * Phase 1b for every slot ≥ fromSlot. Promise iff the ballot is above the promise and no other
-   * leader's lease is running; report every accepted slot (and the snapshot, if the leader is
-   * behind it).
+   * Phase 1b for every slot ≥ fromSlot. Promise iff the ballot is above the promise (or is the
+   * promise: a leader asks the acceptors of a configuration it just reached, some of which accepted
+   * its ballot already, what they accepted) and no other leader's lease is running; report every
+   * accepted slot (and the snapshot, if the leader is behind it).
    */
   onPrepare(
     from: NodeId,
@@ -49,13 +50,13 @@ export class MultiAcceptor<C> {
   ): boolean {
     const leased =
       this.leaseHolder !== null && this.leaseHolder !== from && nowTick < this.leaseUntilTick;
-    if (!ballotGreater(ballot, this.promised) || leased) {
+    if (compareBallots(ballot, this.promised) < 0 || leased) {
       return this.reject(from, ballot, effects);
     }
-    this.promise(ballot, effects);
+    if (ballotGreater(ballot, this.promised)) this.promise(ballot, effects);
     const accepted = [...this.accepted.values()].filter((entry) => entry.slot >= fromSlot);
     const behind = snapshot !== null && snapshot.slot >= fromSlot ? snapshot : null;
-    effects.send(from, { type: 'promise', ballot, accepted, snapshot: behind });
+    effects.send(from, { type: 'promise', ballot, fromSlot, accepted, snapshot: behind });
     return true;
   }
 

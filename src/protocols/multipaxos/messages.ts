@@ -1,10 +1,12 @@
 import type { Ballot } from '../../core/ballot.js';
+import type { ConfigValue, MultiPaxosConfig } from './config.js';
 
 /**
- * What one slot decides: a batch of commands (batching: one Paxos decision carries many). An empty
- * batch is a no-op, the value a new leader writes into a hole nobody reported a value for.
+ * What one slot decides: a batch of commands (batching: one Paxos decision carries many), or a new
+ * configuration (config.ts), which governs the slots after it. An empty batch is a no-op, the
+ * value a new leader writes into a hole nobody reported a value for.
  */
-export type SlotValue<C> = readonly C[];
+export type SlotValue<C> = readonly C[] | ConfigValue;
 
 /** A slot's value in a proposal, without its ballot (the message carries the ballot once). */
 export interface SlotProposal<C> {
@@ -19,11 +21,15 @@ export interface AcceptedSlot<C> {
   readonly value: SlotValue<C>;
 }
 
-/** Chosen state up to `slot` (log slots) and `index` (the application's entry index). */
+/**
+ * Chosen state up to `slot` (log slots) and `index` (the application's entry index), with the
+ * configuration in force after `slot`, so a node restored from it knows who the acceptors are.
+ */
 export interface LogSnapshot {
   readonly slot: number;
   readonly index: number;
   readonly data: unknown;
+  readonly config: MultiPaxosConfig;
 }
 
 /**
@@ -41,6 +47,8 @@ export type MultiPaxosMessage<C> =
   | {
       readonly type: 'promise';
       readonly ballot: Ballot;
+      /** The prepare's `fromSlot`: the report covers every slot from there on. */
+      readonly fromSlot: number;
       readonly accepted: readonly AcceptedSlot<C>[];
       readonly snapshot: LogSnapshot | null;
     }

@@ -31,7 +31,7 @@ export class MultiAcceptor<C> {
   restore(record: MultiPaxosRecord<C>): void {
     if (record.kind === 'promise') this.promised = record.ballot;
     else if (record.kind === 'accept') for (const entry of record.entries) this.keep(entry);
-    else this.dropThrough(record.snapshot.slot);
+    else if (record.kind === 'snapshot') this.dropThrough(record.snapshot.slot);
   }
 
   /**
@@ -73,8 +73,7 @@ export class MultiAcceptor<C> {
       return this.reject(from, ballot, effects);
     }
     if (ballotGreater(ballot, this.promised)) this.promise(ballot, effects);
-    this.leaseHolder = from;
-    this.leaseUntilTick = nowTick + leaseTicks;
+    this.renewLease(from, nowTick, leaseTicks);
     const stored: AcceptedSlot<C>[] = [];
     for (const { slot, value } of entries) {
       if (slot <= this.compactedSlot) continue; // chosen and applied already
@@ -84,6 +83,12 @@ export class MultiAcceptor<C> {
     }
     if (stored.length > 0) effects.persist({ kind: 'accept', entries: stored });
     return true;
+  }
+
+  /** `holder` leads: refuse other proposers' prepares for `leaseTicks`. */
+  renewLease(holder: NodeId, nowTick: number, leaseTicks: number): void {
+    this.leaseHolder = holder;
+    this.leaseUntilTick = nowTick + leaseTicks;
   }
 
   /** Compaction: slots at or below `slot` are chosen and in a snapshot. */

@@ -132,6 +132,8 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   private readonly localInbox = new SelfInbox<MultiPaxosMessage<C>>(LOCAL_DELIVERIES_MAX);
   private audit: AuditEvent<C>[] = [];
   private readonly effects: MultiPaxosEffects<C>;
+  /** Slots learned since the last batch, persisted with it (`chosen` records). */
+  private learned: { slots: number[]; entries: SlotProposal<C>[] } = { slots: [], entries: [] };
 
   constructor(context: NodeContext<MultiPaxosRecord<C>>) {
     assert(isMultiPaxosVariant(context.variant), `unknown multipaxos variant ${context.variant}`);
@@ -150,6 +152,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     };
     for (const record of context.restored) {
       this.acceptor.restore(record);
+      if (record.kind === 'chosen') this.restoreChosen(record.slots, record.entries);
       // A snapshot written before configurations were kept in it is of the boot configuration.
       if (record.kind === 'snapshot')
         this.log.install(
@@ -200,10 +203,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     const snapshot = { slot, index, data, config: this.log.configs.at(slot + 1) };
     this.log.compacted(snapshot);
     this.acceptor.dropThrough(slot);
-    this.batch.persist.push({
-      kind: 'replace',
-      records: [{ kind: 'snapshot', snapshot }, ...this.acceptor.records()],
-    });
+    this.batch.persist.push({ kind: 'replace', records: this.durableState(snapshot) });
   }
 
   step(from: NodeId, message: MultiPaxosMessage<C>): void {
@@ -304,12 +304,18 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   hasReady(): boolean {
     return (
       !isReadyEmpty(this.batch) ||
+      this.learned.slots.length > 0 ||
+      this.learned.entries.length > 0 ||
       this.log.hasPending() ||
       this.reads.hasReady(this.log.emittedSlot)
     );
   }
 
   ready(): LogReady<C, MultiPaxosMessage<C>, MultiPaxosRecord<C>> {
+    if (this.learned.slots.length > 0 || this.learned.entries.length > 0) {
+      this.batch.persist.push({ kind: 'append', records: [{ kind: 'chosen', ...this.learned }] });
+      this.learned = { slots: [], entries: [] };
+    }
     const batch = this.batch;
     this.batch = emptyLogReady();
     const { snapshot, committed } = this.log.drain();
@@ -726,6 +732,9 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
       this.stepDown('no quorum heard from within electionTicks');
       return;
     }
+    // The leader is an acceptor too: while it leads, it refuses other proposers' prepares as its
+    // followers do (else a node that cannot hear it, e.g. one whose address moved, unseats it).
+    this.acceptor.renewLease(this.id, this.nowTick, this.options.leaseTicks);
     this.continueExtension(true); // the prepares of a configuration reached, again if lost
     for (const to of this.peers) {
       if (to === this.id) continue;
@@ -756,6 +765,9 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
 
   private learn(slot: number, value: SlotValue<C>): void {
     if (!this.log.learn(slot, value)) return;
+    // The value is usually the one our acceptor holds (and wrote in this batch): name the slot only.
+    if (this.acceptor.accepted.get(slot)?.value === value) this.learned.slots.push(slot);
+    else this.learned.entries.push({ slot, value });
     this.recordAudit({ kind: 'learn', slot, value });
     if (isConfigValue(value)) this.onConfigChosen(slot, value.config);
   }
@@ -767,10 +779,25 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
       if (slot <= snapshot.slot) this.inflight.delete(slot);
     this.nextSlot = Math.max(this.nextSlot, snapshot.slot + 1);
     if (this.role === 'leader') this.refreshPeers();
-    this.batch.persist.push({
-      kind: 'replace',
-      records: [{ kind: 'snapshot', snapshot }, ...this.acceptor.records()],
-    });
+    this.batch.persist.push({ kind: 'replace', records: this.durableState(snapshot) });
+  }
+
+  /** Everything a restart needs after a compaction: the snapshot, the acceptor, the slots chosen since. */
+  private durableState(snapshot: LogSnapshot): MultiPaxosRecord<C>[] {
+    const chosen = this.log.range(snapshot.slot, Number.MAX_SAFE_INTEGER) ?? [];
+    return [
+      { kind: 'snapshot', snapshot },
+      ...this.acceptor.records(),
+      ...(chosen.length === 0 ? [] : [{ kind: 'chosen' as const, slots: [], entries: chosen }]),
+    ];
+  }
+
+  private restoreChosen(slots: readonly number[], entries: readonly SlotProposal<C>[]): void {
+    for (const slot of slots) {
+      const accepted = this.acceptor.accepted.get(slot);
+      if (accepted !== undefined) this.log.learn(slot, accepted.value);
+    }
+    for (const { slot, value } of entries) this.log.learn(slot, value);
   }
 
   private ownAccepted(fromSlot: number): AcceptedSlot<C>[] {

@@ -94,7 +94,18 @@ export type MultiPaxosRecord<C> =
   /** Accepted slots. */
   | { readonly kind: 'accept'; readonly entries: readonly AcceptedSlot<C>[] }
   /** The applied state up to a slot; accepted slots at or below it are gone. */
-  | { readonly kind: 'snapshot'; readonly snapshot: LogSnapshot };
+  | { readonly kind: 'snapshot'; readonly snapshot: LogSnapshot }
+  /**
+   * Slots learned chosen: `slots` hold the value this node accepted there (written just before),
+   * `entries` carry theirs. A restart replays them, as Raft replays its log, so a member comes back
+   * knowing the configuration and the application state past its snapshot — the members added
+   * since, and their addresses, included.
+   */
+  | {
+      readonly kind: 'chosen';
+      readonly slots: readonly number[];
+      readonly entries: readonly SlotProposal<C>[];
+    };
 
 /** What a role hands to the node. */
 export interface MultiPaxosEffects<C> {

@@ -119,13 +119,13 @@ describe('Multi-Paxos membership changes under faults', () => {
     expect(changes).toBeGreaterThan(5 * SEEDS); // the runs did change membership, many times
   }, 60_000);
 
-  it('phase1-in-one-config (unsafe): the same fuzz breaks agreement (seed 28, replayable)', () => {
-    const broken = [];
-    for (let seed = 1; seed <= 40 && broken.length === 0; seed++)
-      if (fuzzSeed(seed, 'phase1-in-one-config').violations.length > 0) broken.push(seed);
-    expect(broken).toEqual([28]);
-    expect(fuzzSeed(28, 'phase1-in-one-config').violations[0]).toMatch(
-      /^agreement: slot 215: two values chosen/,
+  it('phase1-in-one-config (unsafe): the same fuzz breaks agreement (seed 204 of 1..400, replayed)', () => {
+    // A stale node leads on a majority of the configuration it knows, which shares no acceptor
+    // with the majority of a later one that chose a value, and overwrites it.
+    // Two replicas learn different values in slot 33 (seeds 411, 489, 493… break it too).
+    expect(fuzzSeed(204, 'phase1-in-one-config').violations[0]).toMatch(
+      /^applied-prefix-agreement: node 0 learned .* in slot 33, another replica learned/,
     );
-  }, 60_000);
+    expect(fuzzSeed(204, 'default').violations).toEqual([]);
+  });
 });

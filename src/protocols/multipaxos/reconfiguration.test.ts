@@ -134,6 +134,24 @@ describe('Multi-Paxos reconfiguration: learners and new members', () => {
   });
 });
 
+describe('Multi-Paxos reconfiguration: restarts', () => {
+  it('a restarted member replays the slots it learned chosen: it knows the configuration and state past its snapshot', () => {
+    const cluster = multiPaxosCluster(THREE, 'default', {}, [3]);
+    const { network, elect, engine, put, reconfigure } = cluster;
+    elect(0);
+    reconfigure(0, [0, 1, 2, 3]);
+    network.deliverAll();
+    put(0, 'k', 'v');
+    network.deliverAll();
+    settle(cluster, 2);
+    network.crash(1);
+    network.restart(1); // no snapshot: everything comes from its own disk, before any message
+    expect(network.inFlight).toEqual([]);
+    expect(engine(1).log.config).toEqual({ voters: [0, 1, 2, 3], learners: [] });
+    expect(get(cluster, 1, 'k')).toMatchObject({ value: 'v' });
+  });
+});
+
 describe('Multi-Paxos reconfiguration: leaders', () => {
   it('a removed leader steps down once the change removing it is chosen; the others carry on', () => {
     const cluster = multiPaxosCluster(THREE, 'default', {});

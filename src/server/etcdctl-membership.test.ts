@@ -160,6 +160,14 @@ describe.runIf(runnable).each(['raft', 'multipaxos'])(
       expect((await ctl(['get', 'via-n4'], ['n1'])).stdout).toBe('via-n4\nnew\n');
       expect((await ctl(['get', 'before-n4'], ['n4'])).stdout).toBe('before-n4\nold\n');
       expect(cluster.member('n4').log).toContain('loaded a snapshot of the state');
+
+      // Restarted, the joined member resumes from its data directory and serves again.
+      await cluster.stop('n4');
+      cluster.start('n4');
+      await cluster.waitReady(live);
+      expect(cluster.member('n4').log).toContain('resuming the member kept in the data directory');
+      expect(await putSoon('after-n4-restart', 'yes', ['n4'])).toBe('OK\n');
+      expect((await ctl(['get', 'before-n4'], ['n4'])).stdout).toBe('before-n4\nold\n');
     }, 60_000);
 
     it('removes a follower: the removed process says so and exits, the others serve', async () => {
@@ -242,7 +250,13 @@ describe.runIf(runnable).each(['raft', 'multipaxos'])(
       const clash = await ctl(['member', 'update', id, `--peer-urls=${taken}`]);
       expect(clash.stderr).toContain('Error: etcdserver: Peer URLs already exists');
       const port = await freePort();
-      const updated = await ctl(['member', 'update', id, `--peer-urls=http://127.0.0.1:${port}`]);
+      // Asked of the leader: once it applies the update it dials the new URL, where nothing
+      // listens yet, so the moved member (which answers only requests it has applied) may never
+      // hear that the update is committed until it restarts there.
+      const updated = await ctl(
+        ['member', 'update', id, `--peer-urls=http://127.0.0.1:${port}`],
+        [leader],
+      );
       expect(updated.stdout).toMatch(/^Member +[0-9a-f]+ updated in cluster +[0-9a-f]+\n$/);
       await cluster.stop(moved);
       member.peerPort = port;

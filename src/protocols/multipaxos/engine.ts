@@ -132,8 +132,15 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   private readonly localInbox = new SelfInbox<MultiPaxosMessage<C>>(LOCAL_DELIVERIES_MAX);
   private audit: AuditEvent<C>[] = [];
   private readonly effects: MultiPaxosEffects<C>;
-  /** Slots learned since the last batch, persisted with it (`chosen` records). */
+  /**
+   * Slots learned and not yet written (`chosen` records). They ride along with the next batch that
+   * syncs anyway, or go alone after a heartbeat interval: losing them is safe (they are learned
+   * again), so no reply waits for an fsync of its own for them.
+   */
   private learned: { slots: number[]; entries: SlotProposal<C>[] } = { slots: [], entries: [] };
+  private learnedSinceTick: number | undefined = undefined;
+  /** Broadcasts of accepts so far (to tell whether one carried a new commit slot). */
+  private acceptsSent = 0;
 
   constructor(context: NodeContext<MultiPaxosRecord<C>>) {
     assert(isMultiPaxosVariant(context.variant), `unknown multipaxos variant ${context.variant}`);
@@ -304,17 +311,20 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   hasReady(): boolean {
     return (
       !isReadyEmpty(this.batch) ||
-      this.learned.slots.length > 0 ||
-      this.learned.entries.length > 0 ||
+      this.learnedOverdue() ||
       this.log.hasPending() ||
       this.reads.hasReady(this.log.emittedSlot)
     );
   }
 
   ready(): LogReady<C, MultiPaxosMessage<C>, MultiPaxosRecord<C>> {
-    if (this.learned.slots.length > 0 || this.learned.entries.length > 0) {
+    if (
+      this.learnedSinceTick !== undefined &&
+      (this.batch.persist.length > 0 || this.learnedOverdue())
+    ) {
       this.batch.persist.push({ kind: 'append', records: [{ kind: 'chosen', ...this.learned }] });
       this.learned = { slots: [], entries: [] };
+      this.learnedSinceTick = undefined;
     }
     const batch = this.batch;
     this.batch = emptyLogReady();
@@ -413,6 +423,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
       if (accepted !== undefined && ballotEquals(accepted.ballot, ballot))
         this.learn(slot, accepted.value);
     }
+    if (message.commitOnly === true) return;
     this.send(from, {
       type: 'accepted',
       ballot,
@@ -439,7 +450,15 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
       progressed = true;
     }
     if (this.leavingAfterSlot !== undefined) this.leaveOnceKnown();
-    else if (progressed) this.fillPipeline();
+    else if (progressed) {
+      const sent = this.acceptsSent;
+      this.fillPipeline();
+      // The followers learn (and apply) now, not at the next heartbeat: a request a follower
+      // forwarded is answered sooner, and what it serves locally is fresher (Raft does the same).
+      if (this.acceptsSent === sent)
+        for (const to of this.peers)
+          if (to !== this.id) this.send(to, { ...this.accept([]), commitOnly: true });
+    }
   }
 
   private onPromise(from: NodeId, promised: Promised<C> & { readonly ballot: Ballot }): void {
@@ -704,6 +723,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   }
 
   private broadcastAccept(entries: readonly SlotProposal<C>[]): void {
+    this.acceptsSent++;
     for (const to of this.peers) this.send(to, this.accept(entries));
   }
 
@@ -768,6 +788,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     // The value is usually the one our acceptor holds (and wrote in this batch): name the slot only.
     if (this.acceptor.accepted.get(slot)?.value === value) this.learned.slots.push(slot);
     else this.learned.entries.push({ slot, value });
+    this.learnedSinceTick ??= this.nowTick;
     this.recordAudit({ kind: 'learn', slot, value });
     if (isConfigValue(value)) this.onConfigChosen(slot, value.config);
   }
@@ -790,6 +811,13 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
       ...this.acceptor.records(),
       ...(chosen.length === 0 ? [] : [{ kind: 'chosen' as const, slots: [], entries: chosen }]),
     ];
+  }
+
+  private learnedOverdue(): boolean {
+    return (
+      this.learnedSinceTick !== undefined &&
+      this.nowTick - this.learnedSinceTick >= this.options.heartbeatTicks
+    );
   }
 
   private restoreChosen(slots: readonly number[], entries: readonly SlotProposal<C>[]): void {

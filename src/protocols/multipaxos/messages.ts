@@ -67,6 +67,8 @@ export type MultiPaxosMessage<C> =
       readonly commitSlot: number;
       /** The leader's latest read-barrier probe number, echoed in `accepted` (read-barrier.ts). */
       readonly probe: number;
+      /** Only news of the commit slot (sent when it moved and no accept carried it): no reply. */
+      readonly commitOnly?: true;
     }
   /** Phase 2b, and the follower's own chosen prefix (so the leader knows whom to catch up). */
   | {

@@ -119,13 +119,13 @@ describe('Multi-Paxos membership changes under faults', () => {
     expect(changes).toBeGreaterThan(5 * SEEDS); // the runs did change membership, many times
   }, 60_000);
 
-  it('phase1-in-one-config (unsafe): the same fuzz breaks agreement (seed 204 of 1..400, replayed)', () => {
+  it('phase1-in-one-config (unsafe): the same fuzz breaks agreement (seed 68, the first of 1..600; replayed)', () => {
     // A stale node leads on a majority of the configuration it knows, which shares no acceptor
-    // with the majority of a later one that chose a value, and overwrites it.
-    // Two replicas learn different values in slot 33 (seeds 411, 489, 493… break it too).
-    expect(fuzzSeed(204, 'phase1-in-one-config').violations[0]).toMatch(
-      /^applied-prefix-agreement: node 0 learned .* in slot 33, another replica learned/,
+    // with the majority of a later one that chose a value, and overwrites it. Seeds 127, 280, 327,
+    // 332, 391, … break it too.
+    expect(fuzzSeed(68, 'phase1-in-one-config').violations[0]).toMatch(
+      /^agreement: slot 7: two values chosen/,
     );
-    expect(fuzzSeed(204, 'default').violations).toEqual([]);
+    expect(fuzzSeed(68, 'default').violations).toEqual([]);
   });
 });

@@ -191,7 +191,8 @@ const raftEngine: EngineFactory = {
  */
 const multiPaxosEngine: EngineFactory = {
   name: 'multipaxos',
-  description: 'Multi-Paxos with leader leases, batching and pipelining (reads through the log)',
+  description:
+    'Multi-Paxos with leader leases, batching, pipelining, read barriers and membership changes',
   serverOptions: { snapshotEveryEntries: SNAPSHOT_EVERY_ENTRIES },
   canChangeMembership: true,
   // The acceptors' lease keeps its default share (6 of 10) of the election timeout.

@@ -607,10 +607,10 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   }
 
   /**
-   * A configuration chosen in `slot` governs the slots after it. A leader it removes tells the
-   * others what is chosen and steps down; a leader it keeps must hold promises from a majority of
-   * its voters before it proposes past `slot` (their acceptors may hold what another leader got
-   * accepted there).
+   * A configuration chosen in `slot` governs the slots after it. A leader it removes proposes
+   * nothing more, tells the others what is chosen and steps down once they know (`leaveOnceKnown`);
+   * a leader it keeps must hold promises from a majority of its voters before it proposes past
+   * `slot` (their acceptors may hold what another leader got accepted there).
    */
   private onConfigChosen(slot: number, config: MultiPaxosConfig): void {
     this.effects.note(

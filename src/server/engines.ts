@@ -2,6 +2,7 @@ import { SynodError } from '../core/errors.js';
 import type { NodeId } from '../core/ids.js';
 import type { NodeContext, NodeInspection, ProtocolMessage } from '../core/protocol.js';
 import type { ReplicatedLog } from '../core/replicated-log.js';
+import { membersOf } from '../protocols/multipaxos/config.js';
 import { MultiPaxosEngine } from '../protocols/multipaxos/engine.js';
 import type { MultiPaxosRecord } from '../protocols/multipaxos/messages.js';
 import { parseMultiPaxosOptions } from '../protocols/multipaxos/options.js';
@@ -193,15 +194,17 @@ const raftEngine: EngineFactory = {
 };
 
 /**
- * Multi-Paxos: one phase 1 per leadership, then one accept round per batch of slots. It has no read
- * barrier (reads go through the log) and does not forward proposals (the runtime forwards them to
- * the leader's runtime), nor transfer leadership. Its epoch is the ballot's round.
+ * Multi-Paxos: one phase 1 per leadership, then one accept round per batch of slots; reads are
+ * leader-confirmed barriers. It does not forward proposals (the runtime forwards them to the
+ * leader's runtime), nor transfer leadership. Its epoch is the ballot's round. Membership changes
+ * are configurations chosen in the log (src/protocols/multipaxos/README.md).
  */
 const multiPaxosEngine: EngineFactory = {
   name: 'multipaxos',
-  description: 'Multi-Paxos with leader leases, batching and pipelining (reads through the log)',
+  description:
+    'Multi-Paxos with leader leases, batching, pipelining, read barriers and membership changes',
   serverOptions: { snapshotEveryEntries: SNAPSHOT_EVERY_ENTRIES },
-  canChangeMembership: false,
+  canChangeMembership: true,
   // The acceptors' lease keeps its default share (6 of 10) of the election timeout.
   timingOptions: (electionTicks, heartbeatTicks) => ({
     electionTicks,
@@ -209,8 +212,15 @@ const multiPaxosEngine: EngineFactory = {
     leaseTicks: Math.max(1, Math.round(0.6 * electionTicks)),
   }),
   create<C>(context: NodeContext<unknown>): ServerEngine<C> {
-    const options = parseMultiPaxosOptions(context.options);
-    const engine = new MultiPaxosEngine<C>(context as NodeContext<MultiPaxosRecord<C>>);
+    // A joining member boots with no members (`join` is Raft's word for it; Paxos needs no option).
+    const engineOptions = Object.fromEntries(
+      Object.entries(context.options).filter(([name]) => name !== 'join'),
+    );
+    const options = parseMultiPaxosOptions(engineOptions);
+    const engine = new MultiPaxosEngine<C>({
+      ...(context as NodeContext<MultiPaxosRecord<C>>),
+      options: engineOptions,
+    });
     return {
       log: engine as unknown as ReplicatedLog<C, ProtocolMessage, unknown>,
       term: () => Math.max(engine.ballot.round, engine.acceptor.promised.round),
@@ -223,8 +233,24 @@ const multiPaxosEngine: EngineFactory = {
       carriesSnapshot: (message) =>
         (message.type === 'promise' || message.type === 'catch-up') &&
         (message as { readonly snapshot?: unknown }).snapshot !== null,
-      // Its acceptor set is fixed at start (no reconfiguration protocol in this engine).
-      membership: undefined,
+      membership: {
+        config: () => {
+          const { config, settled } = engine.configuration();
+          return {
+            voters: config.voters,
+            learners: config.learners,
+            // Across a change the leader still sends to the members of the configuration in force.
+            members: [...new Set([...membersOf(config), ...membersOf(engine.log.config)])].sort(
+              (a, b) => a - b,
+            ),
+            // Settled also means applied: the keeper derives the next change from the applied state.
+            settled: settled && engine.log.emittedSlot >= engine.log.commitSlot,
+          };
+        },
+        propose: (target) => engine.proposeConfigChange(target),
+        // Slots, not entries, on both sides of the learner check's comparison.
+        matchOf: (nodeId) => engine.chosenSlotOf(nodeId),
+      },
       describe: () => {
         const inspection = engine.inspect();
         const state = inspection.state;

@@ -1,6 +1,6 @@
 import { SynodError } from '../core/errors.js';
 import type { NodeConfig } from './config.js';
-import type { EngineFactory } from './engines.js';
+import { type EngineFactory, SERVER_ENGINES } from './engines.js';
 import { joinRunningCluster } from './join.js';
 import type { ServerLogger } from './logger.js';
 import type { MemberIdentity } from './member-identity.js';
@@ -25,14 +25,14 @@ export async function resolveIdentity(
         'SERVER_BAD_FLAG',
         `--name is "${config.name}", but the data directory ${config.dataDir} belongs to member "${kept.name}"`,
       );
-    if (kept.joined && engine.name !== 'raft') throw existingNeedsRaft(engine);
+    if (kept.joined && !engine.canChangeMembership) throw cannotJoin(engine);
     logger.info('resuming the member kept in the data directory; --initial-* flags are not used', {
       memberId: BigInt(kept.memberId).toString(16),
     });
     return { identity: kept, members: undefined };
   }
   if (config.initialClusterState === 'existing') {
-    if (!engine.canChangeMembership) throw existingNeedsRaft(engine);
+    if (!engine.canChangeMembership) throw cannotJoin(engine);
     if (await hasWal(config.dataDir))
       throw new SynodError(
         'SERVER_BAD_DATA_DIR',
@@ -53,11 +53,12 @@ export async function resolveIdentity(
   return { identity, members: undefined };
 }
 
-function existingNeedsRaft(engine: EngineFactory): SynodError {
+function cannotJoin(engine: EngineFactory): SynodError {
+  const able = SERVER_ENGINES.filter((each) => each.canChangeMembership).map((each) => each.name);
   return new SynodError(
     'SERVER_BAD_FLAG',
     `--initial-cluster-state existing: the ${engine.name} engine cannot change its membership, ` +
-      'so no member can join a running cluster (use --engine raft)',
+      `so no member can join a running cluster (engines that can: ${able.join(', ')})`,
   );
 }
 

@@ -31,13 +31,14 @@ export class MultiAcceptor<C> {
   restore(record: MultiPaxosRecord<C>): void {
     if (record.kind === 'promise') this.promised = record.ballot;
     else if (record.kind === 'accept') for (const entry of record.entries) this.keep(entry);
-    else this.dropThrough(record.snapshot.slot);
+    else if (record.kind === 'snapshot') this.dropThrough(record.snapshot.slot);
   }
 
   /**
-   * Phase 1b for every slot ≥ fromSlot. Promise iff the ballot is above the promise and no other
-   * leader's lease is running; report every accepted slot (and the snapshot, if the leader is
-   * behind it).
+   * Phase 1b for every slot ≥ fromSlot. Promise iff the ballot is above the promise (or is the
+   * promise: a leader asks the acceptors of a configuration it just reached, some of which accepted
+   * its ballot already, what they accepted) and no other leader's lease is running; report every
+   * accepted slot (and the snapshot, if the leader is behind it).
    */
   onPrepare(
     from: NodeId,
@@ -49,13 +50,13 @@ export class MultiAcceptor<C> {
   ): boolean {
     const leased =
       this.leaseHolder !== null && this.leaseHolder !== from && nowTick < this.leaseUntilTick;
-    if (!ballotGreater(ballot, this.promised) || leased) {
+    if (compareBallots(ballot, this.promised) < 0 || leased) {
       return this.reject(from, ballot, effects);
     }
-    this.promise(ballot, effects);
+    if (ballotGreater(ballot, this.promised)) this.promise(ballot, effects);
     const accepted = [...this.accepted.values()].filter((entry) => entry.slot >= fromSlot);
     const behind = snapshot !== null && snapshot.slot >= fromSlot ? snapshot : null;
-    effects.send(from, { type: 'promise', ballot, accepted, snapshot: behind });
+    effects.send(from, { type: 'promise', ballot, fromSlot, accepted, snapshot: behind });
     return true;
   }
 
@@ -72,8 +73,7 @@ export class MultiAcceptor<C> {
       return this.reject(from, ballot, effects);
     }
     if (ballotGreater(ballot, this.promised)) this.promise(ballot, effects);
-    this.leaseHolder = from;
-    this.leaseUntilTick = nowTick + leaseTicks;
+    this.renewLease(from, nowTick, leaseTicks);
     const stored: AcceptedSlot<C>[] = [];
     for (const { slot, value } of entries) {
       if (slot <= this.compactedSlot) continue; // chosen and applied already
@@ -83,6 +83,12 @@ export class MultiAcceptor<C> {
     }
     if (stored.length > 0) effects.persist({ kind: 'accept', entries: stored });
     return true;
+  }
+
+  /** `holder` leads: refuse other proposers' prepares for `leaseTicks`. */
+  renewLease(holder: NodeId, nowTick: number, leaseTicks: number): void {
+    this.leaseHolder = holder;
+    this.leaseUntilTick = nowTick + leaseTicks;
   }
 
   /** Compaction: slots at or below `slot` are chosen and in a snapshot. */

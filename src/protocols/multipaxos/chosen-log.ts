@@ -1,14 +1,17 @@
 import { assert } from '../../core/assert.js';
 import type { CommittedEntry } from '../../core/replicated-log.js';
+import { ConfigHistory, type MultiPaxosConfig, isConfigValue } from './config.js';
 import type { LogSnapshot, SlotProposal, SlotValue } from './messages.js';
 
 /**
  * The learner's side of the log: which slots are known chosen, the commit slot (every slot at or
  * below it is known chosen), and the mapping from slots to the application's entry indexes. A slot
  * holds a batch, so it becomes one entry per command (a no-op becomes one null entry); every
- * replica computes the same indexes because it applies the same chosen prefix.
+ * replica computes the same indexes because it applies the same chosen prefix. A configuration
+ * slot is one null entry to the application; `configs` records which configuration governs which slot.
  */
 export class ChosenLog<C> {
+  readonly configs: ConfigHistory;
   /** Chosen values above the snapshot, kept to catch lagging replicas up until compaction. */
   private readonly chosen = new Map<number, SlotValue<C>>();
   /** The application index of each emitted slot's last entry, above the snapshot. */
@@ -21,6 +24,15 @@ export class ChosenLog<C> {
   snapshot: LogSnapshot | null = null;
   /** A snapshot the application must load before the next committed entries. */
   private pendingSnapshot: LogSnapshot | null = null;
+
+  constructor(boot: MultiPaxosConfig) {
+    this.configs = new ConfigHistory(boot);
+  }
+
+  /** The configuration in force after the chosen prefix: it governs the next slot to decide. */
+  get config(): MultiPaxosConfig {
+    return this.configs.at(this.commitSlot + 1);
+  }
 
   /** True when `drain` has a snapshot or entries to hand out. */
   hasPending(): boolean {
@@ -44,6 +56,7 @@ export class ChosenLog<C> {
   learn(slot: number, value: SlotValue<C>): boolean {
     if (slot <= this.commitSlot || this.chosen.has(slot)) return false;
     this.chosen.set(slot, value);
+    if (isConfigValue(value)) this.configs.learn(slot, value.config);
     while (this.chosen.has(this.commitSlot + 1)) this.commitSlot++;
     return true;
   }
@@ -52,6 +65,7 @@ export class ChosenLog<C> {
   install(snapshot: LogSnapshot, emit: boolean): boolean {
     if (snapshot.slot <= this.emittedSlot) return false;
     this.snapshot = snapshot;
+    this.configs.install(snapshot.slot, snapshot.config);
     if (emit) this.pendingSnapshot = snapshot;
     this.emittedSlot = snapshot.slot;
     this.lastIndex = snapshot.index;
@@ -88,8 +102,9 @@ export class ChosenLog<C> {
       const slot = this.emittedSlot + 1;
       const value = this.chosen.get(slot);
       assert(value !== undefined, `chosen slot ${slot} missing`);
-      if (value.length === 0) committed.push({ index: ++this.lastIndex, command: null });
-      for (const command of value) committed.push({ index: ++this.lastIndex, command });
+      if (isConfigValue(value) || value.length === 0)
+        committed.push({ index: ++this.lastIndex, command: null });
+      else for (const command of value) committed.push({ index: ++this.lastIndex, command });
       this.lastIndexOfSlot.set(slot, this.lastIndex);
       this.emittedSlot = slot;
     }
@@ -100,6 +115,7 @@ export class ChosenLog<C> {
   compacted(snapshot: LogSnapshot): void {
     assert(snapshot.slot <= this.emittedSlot, 'compacting past what was applied');
     this.snapshot = snapshot;
+    this.configs.install(snapshot.slot, snapshot.config);
     this.forgetThrough(snapshot.slot);
   }
 

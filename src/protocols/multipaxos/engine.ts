@@ -12,11 +12,22 @@ import {
 import { NODE_ID_MAX, type NodeId } from '../../core/ids.js';
 import { isReadyEmpty } from '../../core/protocol.js';
 import type { NodeContext, NodeInspection } from '../../core/protocol.js';
-import { type ThresholdQuorum, majorityQuorum } from '../../core/quorum.js';
+import { type QuorumSystem, majorityQuorum } from '../../core/quorum.js';
 import type { Rng } from '../../core/rng.js';
 import { type LogReady, type ReplicatedLog, emptyLogReady } from '../../core/replicated-log.js';
 import { MultiAcceptor } from './acceptor.js';
 import { ChosenLog } from './chosen-log.js';
+import {
+  EMPTY_CONFIG,
+  type MultiPaxosConfig,
+  configOf,
+  describeConfig,
+  isConfigValue,
+  isVoterOf,
+  membersOf,
+  nextConfig,
+  quorumOfAll,
+} from './config.js';
 import type {
   AcceptedSlot,
   LogSnapshot,
@@ -33,7 +44,7 @@ import {
   parseMultiPaxosOptions,
 } from './options.js';
 import { ReadBarriers } from './read-barrier.js';
-import { recoveryProposals } from './recovery.js';
+import { type PromiseReport, planRecovery } from './recovery.js';
 
 export type MultiPaxosRole = 'follower' | 'candidate' | 'leader';
 
@@ -42,15 +53,16 @@ export type AuditEvent<C> =
   | { readonly kind: 'accept'; readonly entry: AcceptedSlot<C> }
   | { readonly kind: 'learn'; readonly slot: number; readonly value: SlotValue<C> };
 
-interface Promised<C> {
-  readonly accepted: readonly AcceptedSlot<C>[];
+interface Promised<C> extends PromiseReport<C> {
   readonly snapshot: LogSnapshot | null;
 }
 
-/** A slot in phase 2 under this leader: its value and who accepted it. */
+/** A slot in phase 2 under this leader: its value, who accepted it, and whose majority chooses it. */
 interface InflightSlot<C> {
   readonly value: SlotValue<C>;
   readonly acks: Set<NodeId>;
+  /** A majority of the voters of the configuration governing the slot. */
+  readonly quorum: QuorumSystem;
 }
 
 type AcceptMessage<C> = Extract<MultiPaxosMessage<C>, { type: 'accept' }>;
@@ -75,24 +87,42 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   MultiPaxosRecord<C>
 > {
   readonly id: NodeId;
-  readonly members: readonly NodeId[];
+  /** The configuration this node booted with (empty for a member joining a running cluster). */
+  readonly bootConfig: MultiPaxosConfig;
   readonly variant: MultiPaxosVariant;
   readonly options: MultiPaxosOptions;
   readonly acceptor: MultiAcceptor<C>;
-  readonly log = new ChosenLog<C>();
+  readonly log: ChosenLog<C>;
   role: MultiPaxosRole = 'follower';
   /** The ballot this node leads (or tries to lead) with. */
   ballot: Ballot = ZERO_BALLOT;
   private leaderId: NodeId | undefined = undefined;
   /** Starts above every round-0 ballot, so real rounds start at 1 as in Basic Paxos. */
   private highestSeen: Ballot = { round: 0, node: NODE_ID_MAX };
-  private readonly quorum: ThresholdQuorum;
   private readonly reads: ReadBarriers;
   private readonly rng: Rng;
   private nowTick = 0;
   private electionAtTick: number;
   private heartbeatAtTick = 0;
+  /** Promises for `ballot`, kept while leading: a configuration reached later may need more. */
   private readonly promises = new Map<NodeId, Promised<C>>();
+  /** Acceptors sent a prepare for `ballot`, and the slot it started from. */
+  private readonly prepared = new Set<NodeId>();
+  private prepareFromSlot = 1;
+  /**
+   * Set while the leader holds back new slots after choosing a configuration in this slot, until it
+   * holds promises from a majority of the new configuration's voters.
+   */
+  private extendingAfterSlot: number | undefined = undefined;
+  /**
+   * Set when a configuration chosen in this slot removed this leader: it proposes nothing more and
+   * steps down once a majority of the new voters know the change is chosen (they can elect then).
+   */
+  private leavingAfterSlot: number | undefined = undefined;
+  /** A configuration change asked for and not yet in a slot. */
+  private pendingConfig: MultiPaxosConfig | undefined = undefined;
+  /** Whom the leader sends accepts to: the members of every configuration governing a slot it decides. */
+  private peers: NodeId[] = [];
   private readonly inflight = new Map<number, InflightSlot<C>>();
   private readonly queue: C[] = [];
   private nextSlot = 1;
@@ -102,15 +132,24 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   private readonly localInbox = new SelfInbox<MultiPaxosMessage<C>>(LOCAL_DELIVERIES_MAX);
   private audit: AuditEvent<C>[] = [];
   private readonly effects: MultiPaxosEffects<C>;
+  /**
+   * Slots learned and not yet written (`chosen` records). They ride along with the next batch that
+   * syncs anyway, or go alone after a heartbeat interval: losing them is safe (they are learned
+   * again), so no reply waits for an fsync of its own for them.
+   */
+  private learned: { slots: number[]; entries: SlotProposal<C>[] } = { slots: [], entries: [] };
+  private learnedSinceTick: number | undefined = undefined;
+  /** Broadcasts of accepts so far (to tell whether one carried a new commit slot). */
+  private acceptsSent = 0;
 
   constructor(context: NodeContext<MultiPaxosRecord<C>>) {
     assert(isMultiPaxosVariant(context.variant), `unknown multipaxos variant ${context.variant}`);
     this.id = context.id;
-    this.members = context.members;
+    this.bootConfig = context.members.length === 0 ? EMPTY_CONFIG : configOf(context.members);
+    this.log = new ChosenLog<C>(this.bootConfig);
     this.variant = context.variant;
     this.options = parseMultiPaxosOptions(context.options);
-    this.quorum = majorityQuorum(this.members);
-    this.reads = new ReadBarriers(this.quorum, this.id, PENDING_READS_MAX);
+    this.reads = new ReadBarriers(this.id, PENDING_READS_MAX);
     this.rng = context.rng.split('election');
     this.acceptor = new MultiAcceptor<C>(this.id);
     this.effects = {
@@ -120,7 +159,13 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     };
     for (const record of context.restored) {
       this.acceptor.restore(record);
-      if (record.kind === 'snapshot') this.log.install(record.snapshot, true);
+      if (record.kind === 'chosen') this.restoreChosen(record.slots, record.entries);
+      // A snapshot written before configurations were kept in it is of the boot configuration.
+      if (record.kind === 'snapshot')
+        this.log.install(
+          { ...record.snapshot, config: record.snapshot.config ?? this.bootConfig },
+          true,
+        );
     }
     this.highestSeen = maxBallot(this.highestSeen, this.acceptor.promised);
     this.electionAtTick = this.electionDeadline();
@@ -129,7 +174,12 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   // --- the ReplicatedLog contract ---
 
   propose(command: C): boolean {
-    if (this.role !== 'leader' || this.queue.length >= this.options.queuedCommandsMax) return false;
+    if (
+      this.role !== 'leader' ||
+      this.leavingAfterSlot !== undefined ||
+      this.queue.length >= this.options.queuedCommandsMax
+    )
+      return false;
     this.queue.push(command);
     this.fillPipeline();
     this.drainLocal();
@@ -142,21 +192,25 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
 
   /** A leader-confirmed read (read-barrier.ts): a probe round to a majority, no log write, no clock. */
   requestReadBarrier(readId: number): boolean {
-    if (this.role !== 'leader' || !this.reads.request(readId, this.nextSlot - 1)) return false;
-    for (const to of this.members) if (to !== this.id) this.send(to, this.accept([]));
+    if (
+      this.role !== 'leader' ||
+      this.extendingAfterSlot !== undefined ||
+      this.leavingAfterSlot !== undefined
+    )
+      return false;
+    const quorum = quorumOfAll([this.log.config, this.configFor(this.nextSlot)]);
+    if (!this.reads.request(readId, this.nextSlot - 1, quorum)) return false;
+    for (const to of this.peers) if (to !== this.id) this.send(to, this.accept([]));
     return true;
   }
 
   compact(index: number, data: unknown): void {
     const slot = this.log.slotEndingAt(index);
     if (slot === undefined) return; // not at a slot boundary: wait for the next snapshot
-    const snapshot = { slot, index, data };
+    const snapshot = { slot, index, data, config: this.log.configs.at(slot + 1) };
     this.log.compacted(snapshot);
     this.acceptor.dropThrough(slot);
-    this.batch.persist.push({
-      kind: 'replace',
-      records: [{ kind: 'snapshot', snapshot }, ...this.acceptor.records()],
-    });
+    this.batch.persist.push({ kind: 'replace', records: this.durableState(snapshot) });
   }
 
   step(from: NodeId, message: MultiPaxosMessage<C>): void {
@@ -168,19 +222,110 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     this.nowTick++;
     if (this.role === 'leader') {
       if (this.nowTick >= this.heartbeatAtTick) this.heartbeat();
-    } else if (this.nowTick >= this.electionAtTick) this.startElection();
+    } else if (this.nowTick >= this.electionAtTick) {
+      if (this.mayRunPhase1()) this.startElection();
+      else {
+        if (this.role === 'candidate') this.stepDown('not a voter of the configuration in force');
+        this.electionAtTick = this.electionDeadline();
+      }
+    }
     this.drainLocal();
+  }
+
+  // --- membership changes ---
+
+  /**
+   * Asks the leader to change the configuration (one voter added or removed, learners freely): the
+   * new configuration goes into the next slot and governs the slots after it. An error text when
+   * it cannot now: not the leader, or a change not yet chosen (one at a time).
+   */
+  proposeConfigChange(target: {
+    readonly voters: readonly NodeId[];
+    readonly learners?: readonly NodeId[];
+  }): string | undefined {
+    if (this.role !== 'leader' || this.leavingAfterSlot !== undefined) return 'not the leader';
+    if (!this.configSettled()) return 'a configuration change is in progress';
+    const next = nextConfig(this.configFor(this.nextSlot), target);
+    if (typeof next === 'string') return next;
+    this.pendingConfig = next;
+    this.fillPipeline();
+    this.drainLocal();
+    return undefined;
+  }
+
+  /**
+   * The configuration in force here (at a leader, the one its next slot is governed by) and whether
+   * it is settled: no change asked for, in phase 2, or waiting for the new voters' promises.
+   */
+  configuration(): { readonly config: MultiPaxosConfig; readonly settled: boolean } {
+    if (this.role !== 'leader') return { config: this.log.config, settled: true };
+    return { config: this.configFor(this.nextSlot), settled: this.configSettled() };
+  }
+
+  /** At the leader: the chosen prefix (in slots) known stored on `id`; undefined elsewhere. */
+  chosenSlotOf(id: NodeId): number | undefined {
+    if (this.role !== 'leader') return undefined;
+    return id === this.id ? this.log.commitSlot : this.followerChosen.get(id);
+  }
+
+  /**
+   * Only a voter runs phase 1 (not a learner, a removed node, or a joining node that has not
+   * learned its configuration yet): a voter of the configuration in force, or of one it accepted
+   * after it. The second is for liveness: a node that lost, in a restart, what it had learned (only
+   * accepted slots are durable) and whose leader left may be the only voter that can move on; who
+   * runs phase 1 never matters to safety.
+   */
+  private mayRunPhase1(): boolean {
+    if (isVoterOf(this.log.config, this.id)) return true;
+    for (const { slot, value } of this.acceptor.accepted.values())
+      if (slot > this.log.commitSlot && isConfigValue(value) && isVoterOf(value.config, this.id))
+        return true;
+    return false;
+  }
+
+  private configSettled(): boolean {
+    return (
+      this.pendingConfig === undefined &&
+      this.extendingAfterSlot === undefined &&
+      !this.configInFlight()
+    );
+  }
+
+  /** Window α = 1: no slot is proposed beyond a configuration slot not yet chosen. */
+  private configInFlight(): boolean {
+    for (const inflight of this.inflight.values()) if (isConfigValue(inflight.value)) return true;
+    return false;
+  }
+
+  /** The configuration governing `slot`, counting this leader's own configuration slots in phase 2. */
+  private configFor(slot: number): MultiPaxosConfig {
+    let { slot: from, config } = this.log.configs.governing(slot);
+    for (const [at, inflight] of this.inflight)
+      if (at < slot && at > from && isConfigValue(inflight.value)) {
+        from = at;
+        config = inflight.value.config;
+      }
+    return config;
   }
 
   hasReady(): boolean {
     return (
       !isReadyEmpty(this.batch) ||
+      this.learnedOverdue() ||
       this.log.hasPending() ||
       this.reads.hasReady(this.log.emittedSlot)
     );
   }
 
   ready(): LogReady<C, MultiPaxosMessage<C>, MultiPaxosRecord<C>> {
+    if (
+      this.learnedSinceTick !== undefined &&
+      (this.batch.persist.length > 0 || this.learnedOverdue())
+    ) {
+      this.batch.persist.push({ kind: 'append', records: [{ kind: 'chosen', ...this.learned }] });
+      this.learned = { slots: [], entries: [] };
+      this.learnedSinceTick = undefined;
+    }
     const batch = this.batch;
     this.batch = emptyLogReady();
     const { snapshot, committed } = this.log.drain();
@@ -214,6 +359,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
         inflightSlots: [...this.inflight.keys()],
         queuedCommands: this.queue.length,
         acceptedSlots: this.acceptor.accepted.size,
+        config: describeConfig(this.configuration().config),
       },
     };
   }
@@ -236,7 +382,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
           this.follow(message.ballot, undefined);
         return;
       case 'promise':
-        this.onPromise(from, message.ballot, message);
+        this.onPromise(from, message);
         return;
       case 'reject':
         this.onReject(message.ballot, message.promised);
@@ -277,6 +423,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
       if (accepted !== undefined && ballotEquals(accepted.ballot, ballot))
         this.learn(slot, accepted.value);
     }
+    if (message.commitOnly === true) return;
     this.send(from, {
       type: 'accepted',
       ballot,
@@ -297,18 +444,29 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
       const inflight = this.inflight.get(slot);
       if (inflight === undefined) continue;
       inflight.acks.add(from);
-      if (!this.quorum.isQuorum(inflight.acks)) continue;
+      if (!inflight.quorum.isQuorum(inflight.acks)) continue;
       this.inflight.delete(slot);
       this.learn(slot, inflight.value);
       progressed = true;
     }
-    if (progressed) this.fillPipeline();
+    if (this.leavingAfterSlot !== undefined) this.leaveOnceKnown();
+    else if (progressed) {
+      const sent = this.acceptsSent;
+      this.fillPipeline();
+      // The followers learn (and apply) now, not at the next heartbeat: a request a follower
+      // forwarded is answered sooner, and what it serves locally is fresher (Raft does the same).
+      if (this.acceptsSent === sent)
+        for (const to of this.peers)
+          if (to !== this.id) this.send(to, { ...this.accept([]), commitOnly: true });
+    }
   }
 
-  private onPromise(from: NodeId, ballot: Ballot, promised: Promised<C>): void {
-    if (this.role !== 'candidate' || !ballotEquals(ballot, this.ballot)) return;
+  private onPromise(from: NodeId, promised: Promised<C> & { readonly ballot: Ballot }): void {
+    if (this.role === 'follower' || !ballotEquals(promised.ballot, this.ballot)) return;
+    if (promised.snapshot !== null) this.installSnapshot(promised.snapshot);
     this.promises.set(from, promised);
-    if (this.quorum.isQuorum(new Set(this.promises.keys()))) this.becomeLeader();
+    if (this.role === 'candidate') this.continuePhase1();
+    else if (this.extendingAfterSlot !== undefined) this.continueExtension();
   }
 
   private onReject(ballot: Ballot, promised: Ballot): void {
@@ -344,36 +502,53 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     this.electionAtTick = this.electionDeadline();
     // Our own promise is durable before the prepare leaves, so a restart never reuses the ballot.
     this.acceptor.promise(this.ballot, this.effects);
+    this.promises.clear();
+    this.prepared.clear();
     if (this.variant === 'skip-phase1-on-takeover') {
       this.takeOver(this.log.commitSlot + 1, []);
       return;
     }
     this.role = 'candidate';
-    this.promises.clear();
     const fromSlot = this.log.commitSlot + 1;
-    this.promises.set(this.id, { accepted: this.ownAccepted(fromSlot), snapshot: null });
+    this.prepareFromSlot = fromSlot;
+    this.promises.set(this.id, { fromSlot, accepted: this.ownAccepted(fromSlot), snapshot: null });
     this.effects.note(
       'prepare',
       `${this.id} prepares ballot ${formatBallot(this.ballot)} from slot ${fromSlot}`,
     );
-    for (const to of this.members)
-      if (to !== this.id) this.send(to, { type: 'prepare', ballot: this.ballot, fromSlot });
-    if (this.quorum.isQuorum(new Set([this.id]))) this.becomeLeader();
+    this.continuePhase1();
   }
 
-  /** Phase 1 won: catch up to any snapshot reported, then re-propose every slot not known chosen. */
-  private becomeLeader(): void {
-    for (const promised of this.promises.values())
-      if (promised.snapshot !== null) this.installSnapshot(promised.snapshot);
-    const reports = [...this.promises.values()].map((promised) => promised.accepted);
-    const proposals = recoveryProposals(
-      reports,
-      this.ownAccepted(this.log.commitSlot + 1),
+  /**
+   * Phase 1 holds once the promises include a majority of every configuration governing the slots
+   * it recovers (planRecovery); until then, ask the voters of the configuration still short.
+   */
+  private continuePhase1(): void {
+    const plan = planRecovery(
+      this.promises,
       this.log.commitSlot,
-      this.variant === 'noop-without-quorum',
+      this.log.config,
+      this.ownAccepted(this.log.commitSlot + 1),
+      {
+        trustOwnLogOnly: this.variant === 'noop-without-quorum',
+        oneConfigOnly: this.variant === 'phase1-in-one-config',
+      },
     );
-    const last = proposals.at(-1)?.slot ?? this.log.commitSlot;
-    this.takeOver(last + 1, proposals);
+    if (!plan.complete) {
+      this.prepareVoters(plan.waitingFor, this.prepareFromSlot, false);
+      return;
+    }
+    const last = plan.proposals.at(-1)?.slot ?? this.log.commitSlot;
+    this.takeOver(last + 1, plan.proposals);
+  }
+
+  /** Sends this ballot's prepare to the voters of `config` not asked yet (`again`: not answered yet). */
+  private prepareVoters(config: MultiPaxosConfig, fromSlot: number, again: boolean): void {
+    for (const to of config.voters) {
+      if (to === this.id || this.promises.has(to) || (!again && this.prepared.has(to))) continue;
+      this.prepared.add(to);
+      this.send(to, { type: 'prepare', ballot: this.ballot, fromSlot });
+    }
   }
 
   private takeOver(nextSlot: number, proposals: readonly SlotProposal<C>[]): void {
@@ -383,7 +558,9 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     this.reads.reset();
     this.lastHeardTick.clear();
     this.followerChosen.clear();
-    for (const id of this.members) this.lastHeardTick.set(id, this.nowTick);
+    this.extendingAfterSlot = undefined;
+    this.leavingAfterSlot = undefined;
+    this.pendingConfig = undefined;
     this.nextSlot = nextSlot;
     this.effects.note(
       'leader',
@@ -393,11 +570,22 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
         slots: proposals.length,
       },
     );
-    for (const proposal of proposals)
-      this.inflight.set(proposal.slot, { value: proposal.value, acks: new Set() });
+    this.proposeAll(proposals);
+    // Even with nothing to re-propose: the accept tells the acceptors who leads and starts its lease.
     this.broadcastAccept(proposals);
     this.heartbeatAtTick = this.nowTick + this.options.heartbeatTicks;
     this.fillPipeline();
+  }
+
+  /** Phase 2 for `proposals` (recovered slots, in order), each counted in its own configuration. */
+  private proposeAll(proposals: readonly SlotProposal<C>[]): void {
+    for (const { slot, value } of proposals)
+      this.inflight.set(slot, {
+        value,
+        acks: new Set(),
+        quorum: majorityQuorum(this.configFor(slot).voters),
+      });
+    this.refreshPeers();
   }
 
   private stepDown(reason: string): void {
@@ -411,22 +599,132 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     this.reads.reset();
     this.queue.length = 0; // never proposed: their clients time out, nothing was promised
     this.promises.clear();
+    this.prepared.clear();
+    this.extendingAfterSlot = undefined;
+    this.leavingAfterSlot = undefined;
+    this.pendingConfig = undefined;
     this.electionAtTick = this.electionDeadline();
   }
 
-  /** Batching and pipelining: queued commands go out in slots of up to `batchCommandsMax`, `pipelineSlotsMax` slots at a time. */
-  private fillPipeline(): void {
+  /**
+   * A configuration chosen in `slot` governs the slots after it. A leader it removes proposes
+   * nothing more, tells the others what is chosen and steps down once they know (`leaveOnceKnown`);
+   * a leader it keeps must hold promises from a majority of its voters before it proposes past
+   * `slot` (their acceptors may hold what another leader got accepted there).
+   */
+  private onConfigChosen(slot: number, config: MultiPaxosConfig): void {
+    this.effects.note(
+      'config',
+      `${this.id}: slot ${slot} chose configuration ${describeConfig(config)}`,
+      {
+        slot,
+        config,
+      },
+    );
     if (this.role !== 'leader') return;
-    while (this.queue.length > 0 && this.inflight.size < this.options.pipelineSlotsMax) {
-      const value = this.queue.splice(0, this.options.batchCommandsMax);
+    this.refreshPeers();
+    if (!isVoterOf(this.configFor(this.nextSlot), this.id) && !this.configInFlight()) {
+      // The heartbeat carries the commit slot, so the voters left learn the change now.
+      this.leavingAfterSlot = slot;
+      for (const to of this.peers) if (to !== this.id) this.send(to, this.accept([]));
+      this.leaveOnceKnown();
+      return;
+    }
+    if (this.variant === 'phase1-in-one-config') return; // its phase 1 never reaches past the first
+    this.extendingAfterSlot = Math.max(slot, this.extendingAfterSlot ?? 0);
+    this.prepared.clear(); // whoever has not promised is asked (again), with the new slot
+    this.continueExtension();
+  }
+
+  /**
+   * A removed leader steps down once a majority of the new voters report the change chosen: had
+   * it stepped down at once, and its last heartbeat been lost, they would still think the old
+   * configuration in force, where they may not be voters, and nobody would run phase 1.
+   */
+  private leaveOnceKnown(): void {
+    const after = this.leavingAfterSlot;
+    if (after === undefined) return;
+    const informed = new Set<NodeId>();
+    for (const [id, chosen] of this.followerChosen) if (chosen >= after) informed.add(id);
+    if (majorityQuorum(this.configFor(this.nextSlot).voters).isQuorum(informed))
+      this.stepDown('removed from the configuration');
+  }
+
+  /** The leader's phase 1 reaches a configuration it chose: see `onConfigChosen`. */
+  private continueExtension(again = false): void {
+    const after = this.extendingAfterSlot;
+    if (after === undefined) return;
+    const plan = planRecovery(this.promises, after, this.configFor(after + 1), [], {
+      trustOwnLogOnly: false,
+      oneConfigOnly: false,
+    });
+    if (!plan.complete) {
+      this.prepareVoters(plan.waitingFor, after + 1, again);
+      return;
+    }
+    this.extendingAfterSlot = undefined;
+    // Slots below nextSlot were proposed in this ballot already, from promises that covered them.
+    const fresh = plan.proposals.filter((proposal) => proposal.slot >= this.nextSlot);
+    this.nextSlot = Math.max(this.nextSlot, (fresh.at(-1)?.slot ?? 0) + 1);
+    this.proposeAll(fresh);
+    if (fresh.length > 0) this.broadcastAccept(fresh);
+    this.fillPipeline();
+  }
+
+  /** Whom to send accepts to: everyone in the configurations of the slots this leader decides. */
+  private refreshPeers(): void {
+    const ids = new Set([
+      ...membersOf(this.log.config),
+      ...membersOf(this.configFor(this.nextSlot)),
+    ]);
+    for (const inflight of this.inflight.values())
+      if (isConfigValue(inflight.value))
+        for (const id of membersOf(inflight.value.config)) ids.add(id);
+    this.peers = [...ids].sort((a, b) => a - b);
+    // A member new to this leader gets an election timeout to answer before it counts as silent.
+    for (const id of this.peers)
+      if (!this.lastHeardTick.has(id)) this.lastHeardTick.set(id, this.nowTick);
+  }
+
+  /**
+   * Batching and pipelining: queued commands go out in slots of up to `batchCommandsMax`,
+   * `pipelineSlotsMax` slots at a time; a configuration change goes first, in a slot of its own, and
+   * nothing goes past it until it is chosen (α = 1).
+   */
+  private fillPipeline(): void {
+    if (
+      this.role !== 'leader' ||
+      this.extendingAfterSlot !== undefined ||
+      this.leavingAfterSlot !== undefined
+    )
+      return;
+    while (this.inflight.size < this.options.pipelineSlotsMax && !this.configInFlight()) {
+      let value: SlotValue<C>;
+      if (this.pendingConfig !== undefined) {
+        value = { config: this.pendingConfig };
+        this.pendingConfig = undefined;
+      } else if (this.queue.length > 0) value = this.queue.splice(0, this.options.batchCommandsMax);
+      else return;
       const slot = this.nextSlot++;
-      this.inflight.set(slot, { value, acks: new Set() });
+      this.inflight.set(slot, {
+        value,
+        acks: new Set(),
+        quorum: majorityQuorum(this.configFor(slot).voters),
+      });
+      if (isConfigValue(value)) {
+        this.effects.note(
+          'config',
+          `${this.id} proposes configuration ${describeConfig(value.config)} in slot ${slot}`,
+        );
+        this.refreshPeers();
+      }
       this.broadcastAccept([{ slot, value }]);
     }
   }
 
   private broadcastAccept(entries: readonly SlotProposal<C>[]): void {
-    for (const to of this.members) this.send(to, this.accept(entries));
+    this.acceptsSent++;
+    for (const to of this.peers) this.send(to, this.accept(entries));
   }
 
   /** Phase 2a in this leader's ballot, carrying its commit slot and latest read probe. */
@@ -440,20 +738,25 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     };
   }
 
-  /** Every heartbeat: retransmit unacknowledged slots (or an empty accept), catch laggards up, check the quorum. */
+  /**
+   * Every heartbeat: retransmit unacknowledged slots (or an empty accept), catch laggards up, check
+   * that a majority of the configuration in force (and of the one it changes to) was heard from.
+   */
   private heartbeat(): void {
     this.heartbeatAtTick = this.nowTick + this.options.heartbeatTicks;
     const heardSince = this.nowTick - this.options.electionTicks;
     const live = new Set(
-      this.members.filter(
-        (id) => id === this.id || (this.lastHeardTick.get(id) ?? 0) >= heardSince,
-      ),
+      this.peers.filter((id) => id === this.id || (this.lastHeardTick.get(id) ?? 0) >= heardSince),
     );
-    if (!this.quorum.isQuorum(live)) {
+    if (!quorumOfAll([this.log.config, this.configFor(this.nextSlot)]).isQuorum(live)) {
       this.stepDown('no quorum heard from within electionTicks');
       return;
     }
-    for (const to of this.members) {
+    // The leader is an acceptor too: while it leads, it refuses other proposers' prepares as its
+    // followers do (else a node that cannot hear it, e.g. one whose address moved, unseats it).
+    this.acceptor.renewLease(this.id, this.nowTick, this.options.leaseTicks);
+    this.continueExtension(true); // the prepares of a configuration reached, again if lost
+    for (const to of this.peers) {
       if (to === this.id) continue;
       const entries: SlotProposal<C>[] = [];
       for (const [slot, inflight] of this.inflight)
@@ -482,7 +785,12 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
 
   private learn(slot: number, value: SlotValue<C>): void {
     if (!this.log.learn(slot, value)) return;
+    // The value is usually the one our acceptor holds (and wrote in this batch): name the slot only.
+    if (this.acceptor.accepted.get(slot)?.value === value) this.learned.slots.push(slot);
+    else this.learned.entries.push({ slot, value });
+    this.learnedSinceTick ??= this.nowTick;
     this.recordAudit({ kind: 'learn', slot, value });
+    if (isConfigValue(value)) this.onConfigChosen(slot, value.config);
   }
 
   private installSnapshot(snapshot: LogSnapshot): void {
@@ -491,10 +799,33 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
     for (const slot of [...this.inflight.keys()])
       if (slot <= snapshot.slot) this.inflight.delete(slot);
     this.nextSlot = Math.max(this.nextSlot, snapshot.slot + 1);
-    this.batch.persist.push({
-      kind: 'replace',
-      records: [{ kind: 'snapshot', snapshot }, ...this.acceptor.records()],
-    });
+    if (this.role === 'leader') this.refreshPeers();
+    this.batch.persist.push({ kind: 'replace', records: this.durableState(snapshot) });
+  }
+
+  /** Everything a restart needs after a compaction: the snapshot, the acceptor, the slots chosen since. */
+  private durableState(snapshot: LogSnapshot): MultiPaxosRecord<C>[] {
+    const chosen = this.log.range(snapshot.slot, Number.MAX_SAFE_INTEGER) ?? [];
+    return [
+      { kind: 'snapshot', snapshot },
+      ...this.acceptor.records(),
+      ...(chosen.length === 0 ? [] : [{ kind: 'chosen' as const, slots: [], entries: chosen }]),
+    ];
+  }
+
+  private learnedOverdue(): boolean {
+    return (
+      this.learnedSinceTick !== undefined &&
+      this.nowTick - this.learnedSinceTick >= this.options.heartbeatTicks
+    );
+  }
+
+  private restoreChosen(slots: readonly number[], entries: readonly SlotProposal<C>[]): void {
+    for (const slot of slots) {
+      const accepted = this.acceptor.accepted.get(slot);
+      if (accepted !== undefined) this.log.learn(slot, accepted.value);
+    }
+    for (const { slot, value } of entries) this.log.learn(slot, value);
   }
 
   private ownAccepted(fromSlot: number): AcceptedSlot<C>[] {

@@ -23,23 +23,34 @@ export interface MultiPaxosTestCluster {
   elect(id: NodeId): void;
   /** Sends a put to `id`. */
   put(id: NodeId, key: string, value: string): void;
+  /** Asks `id` to change the configuration; the refusal, if any. */
+  reconfigure(
+    id: NodeId,
+    voters: readonly NodeId[],
+    learners?: readonly NodeId[],
+  ): string | undefined;
 }
 
-/** A test cluster of KV nodes on Multi-Paxos (Basic Paxos's harness), with the checker watching every step. */
+/**
+ * A test cluster of KV nodes on Multi-Paxos (Basic Paxos's harness), with the checker watching every
+ * step. `joiners` start with no configuration, as a member added to a running cluster does.
+ */
 export function multiPaxosCluster(
   ids: readonly NodeId[],
   variant = 'default',
   options: Readonly<Record<string, unknown>> = {},
+  joiners: readonly NodeId[] = [],
+  seed = 1,
 ): MultiPaxosTestCluster {
-  const root = createRng(1);
+  const root = createRng(seed);
   const clock = new ManualClock();
   const incarnations = new Map<NodeId, number>();
-  const network: MultiPaxosNetwork = new Network(ids, (id, restored) => {
+  const network: MultiPaxosNetwork = new Network([...ids, ...joiners], (id, restored) => {
     const incarnation = (incarnations.get(id) ?? 0) + 1;
     incarnations.set(id, incarnation);
     const context = {
       id,
-      members: ids,
+      members: joiners.includes(id) ? [] : ids,
       variant,
       rng: root.split(`node-${id}-${incarnation}`),
       clock,
@@ -69,13 +80,20 @@ export function multiPaxosCluster(
     engine,
     elect(id) {
       // Let every other acceptor's lease on an old leader run out first (their clocks move too).
-      const others = ids.filter((other) => other !== id && network.isUp(other));
+      const others = network.ids.filter((other) => other !== id && network.isUp(other));
       for (let tick = 0; tick <= engine(id).options.leaseTicks; tick++) network.tick(others);
       for (let tick = 0; tick < 1_000 && engine(id).role === 'follower'; tick++) network.tick([id]);
       network.deliverAll();
     },
     put(id, key, value) {
       network.act(id, (node) => node.request({ id: ++requestId, op: { f: 'put', key, value } }));
+    },
+    reconfigure(id, voters, learners = []) {
+      let refusal: string | undefined;
+      network.act(id, () => {
+        refusal = engine(id).proposeConfigChange({ voters, learners });
+      });
+      return refusal;
     },
   };
 }

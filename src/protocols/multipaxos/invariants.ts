@@ -1,7 +1,8 @@
 import { type Ballot, compareBallots, formatBallot } from '../../core/ballot.js';
 import type { NodeId } from '../../core/ids.js';
 import type { ClusterView, InvariantChecker, InvariantViolation } from '../../core/protocol.js';
-import { type ThresholdQuorum, majorityQuorum } from '../../core/quorum.js';
+import { majorityQuorum } from '../../core/quorum.js';
+import { type MultiPaxosConfig, isConfigValue } from './config.js';
 import type { MultiPaxosEngine } from './engine.js';
 import type { AcceptedSlot } from './messages.js';
 
@@ -20,8 +21,10 @@ const TALLIES_MAX = 2_000_000;
  * The safety of Multi-Paxos over the whole history of a run (the checker remembers every accept it
  * ever saw, so a crash cannot hide a chosen value):
  *
- * - agreement: at most one value is chosen per slot, across all time ("chosen": a majority accepted
- *   it in one ballot), so a chosen slot never changes;
+ * - agreement: at most one value is chosen per slot, across all time ("chosen": a majority of the
+ *   voters of the configuration governing the slot accepted it in one ballot), so a chosen slot
+ *   never changes. The configuration governing slot s is the last one learned in a slot before s,
+ *   or the boot configuration;
  * - learned-only-chosen and applied prefixes agree: every replica learns, for each slot, the value
  *   chosen there — so the prefixes they apply are equal.
  *
@@ -34,16 +37,20 @@ export class MultiPaxosInvariantChecker<N> implements InvariantChecker<N> {
   private talliesCount = 0;
   /** The value each slot was first learned with, by anyone. */
   private readonly learned = new Map<number, string>();
+  /** Configurations learned, by slot (each governs the slots after it). */
+  private readonly configs = new Map<number, MultiPaxosConfig>();
   private readonly incarnations = new Map<NodeId, MultiPaxosEngine<unknown>>();
-  private quorum: ThresholdQuorum | undefined;
+  /** The boot configuration of the cluster (joining nodes boot with none). */
+  private boot: MultiPaxosConfig | undefined;
 
   constructor(private readonly engineOf: (node: N) => MultiPaxosEngine<unknown>) {}
 
   check(view: ClusterView<N>): InvariantViolation | undefined {
-    this.quorum ??= majorityQuorum(view.nodes.map(({ id }) => id));
     for (const { id, node } of view.nodes) {
       if (node === undefined) continue;
       const engine = this.engineOf(node);
+      if (this.boot === undefined && engine.bootConfig.voters.length > 0)
+        this.boot = engine.bootConfig;
       if (this.incarnations.get(id) !== engine) this.noticeRestart(id, engine);
       for (const event of engine.takeAudit()) {
         const broken =
@@ -59,19 +66,32 @@ export class MultiPaxosInvariantChecker<N> implements InvariantChecker<N> {
   /** The values chosen in `slot` now (JSON text, with the ballot that chose each). */
   chosenAt(slot: number): { readonly valueKey: string; readonly ballot: Ballot }[] {
     const chosen = new Map<string, Ballot>();
-    const quorum = this.quorum;
-    if (quorum === undefined) return [];
+    const quorum = majorityQuorum(this.configAt(slot).voters);
     for (const tally of this.slots.get(slot)?.values() ?? [])
       if (!chosen.has(tally.valueKey) && quorum.isQuorum(tally.acceptors))
         chosen.set(tally.valueKey, tally.ballot);
     return [...chosen].map(([valueKey, ballot]) => ({ valueKey, ballot }));
   }
 
+  /** The configuration governing `slot`, as far as the replicas learned. */
+  configAt(slot: number): MultiPaxosConfig {
+    let found = -1;
+    let config = this.boot ?? { voters: [], learners: [] };
+    for (const [at, each] of this.configs)
+      if (at < slot && at > found) {
+        found = at;
+        config = each;
+      }
+    return config;
+  }
+
   private checkLearn(id: NodeId, slot: number, value: unknown): InvariantViolation | undefined {
     const valueKey = JSON.stringify(value);
     const first = this.learned.get(slot);
-    if (first === undefined) this.learned.set(slot, valueKey);
-    else if (first !== valueKey)
+    if (first === undefined) {
+      this.learned.set(slot, valueKey);
+      if (isConfigValue(value)) this.configs.set(slot, value.config);
+    } else if (first !== valueKey)
       return {
         invariant: 'applied-prefix-agreement',
         message: `node ${id} learned ${valueKey} in slot ${slot}, another replica learned ${first}`,

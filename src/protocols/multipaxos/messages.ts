@@ -1,10 +1,12 @@
 import type { Ballot } from '../../core/ballot.js';
+import type { ConfigValue, MultiPaxosConfig } from './config.js';
 
 /**
- * What one slot decides: a batch of commands (batching: one Paxos decision carries many). An empty
- * batch is a no-op, the value a new leader writes into a hole nobody reported a value for.
+ * What one slot decides: a batch of commands (batching: one Paxos decision carries many), or a new
+ * configuration (config.ts), which governs the slots after it. An empty batch is a no-op, the
+ * value a new leader writes into a hole nobody reported a value for.
  */
-export type SlotValue<C> = readonly C[];
+export type SlotValue<C> = readonly C[] | ConfigValue;
 
 /** A slot's value in a proposal, without its ballot (the message carries the ballot once). */
 export interface SlotProposal<C> {
@@ -19,11 +21,15 @@ export interface AcceptedSlot<C> {
   readonly value: SlotValue<C>;
 }
 
-/** Chosen state up to `slot` (log slots) and `index` (the application's entry index). */
+/**
+ * Chosen state up to `slot` (log slots) and `index` (the application's entry index), with the
+ * configuration in force after `slot`, so a node restored from it knows who the acceptors are.
+ */
 export interface LogSnapshot {
   readonly slot: number;
   readonly index: number;
   readonly data: unknown;
+  readonly config: MultiPaxosConfig;
 }
 
 /**
@@ -41,6 +47,8 @@ export type MultiPaxosMessage<C> =
   | {
       readonly type: 'promise';
       readonly ballot: Ballot;
+      /** The prepare's `fromSlot`: the report covers every slot from there on. */
+      readonly fromSlot: number;
       readonly accepted: readonly AcceptedSlot<C>[];
       readonly snapshot: LogSnapshot | null;
     }
@@ -59,6 +67,8 @@ export type MultiPaxosMessage<C> =
       readonly commitSlot: number;
       /** The leader's latest read-barrier probe number, echoed in `accepted` (read-barrier.ts). */
       readonly probe: number;
+      /** Only news of the commit slot (sent when it moved and no accept carried it): no reply. */
+      readonly commitOnly?: true;
     }
   /** Phase 2b, and the follower's own chosen prefix (so the leader knows whom to catch up). */
   | {
@@ -86,7 +96,18 @@ export type MultiPaxosRecord<C> =
   /** Accepted slots. */
   | { readonly kind: 'accept'; readonly entries: readonly AcceptedSlot<C>[] }
   /** The applied state up to a slot; accepted slots at or below it are gone. */
-  | { readonly kind: 'snapshot'; readonly snapshot: LogSnapshot };
+  | { readonly kind: 'snapshot'; readonly snapshot: LogSnapshot }
+  /**
+   * Slots learned chosen: `slots` hold the value this node accepted there (written just before),
+   * `entries` carry theirs. A restart replays them, as Raft replays its log, so a member comes back
+   * knowing the configuration and the application state past its snapshot — the members added
+   * since, and their addresses, included.
+   */
+  | {
+      readonly kind: 'chosen';
+      readonly slots: readonly number[];
+      readonly entries: readonly SlotProposal<C>[];
+    };
 
 /** What a role hands to the node. */
 export interface MultiPaxosEffects<C> {

@@ -20,6 +20,12 @@ export const MULTIPAXOS_VARIANTS = [
     description:
       'A new leader fills every slot it did not accept itself with a no-op, ignoring what the promises report: a chosen command becomes a no-op.',
   },
+  {
+    name: 'phase1-in-one-config',
+    unsafe: true,
+    description:
+      'Phase 1 counts a majority of the configuration the candidate knows in force only, not of the configurations chosen in the slots it recovers: a value chosen by a later configuration that shares no acceptor with its majority is overwritten.',
+  },
 ] as const;
 
 export type MultiPaxosVariant = (typeof MULTIPAXOS_VARIANTS)[number]['name'];

@@ -8,6 +8,8 @@ interface PendingRead {
   readonly probe: number;
   /** Every slot this leader proposed when the read came in; the read waits until they are applied. */
   readonly targetSlot: number;
+  /** Whose acknowledgments confirm it: a majority of the configuration in force (of both, across a change). */
+  readonly quorum: QuorumSystem;
 }
 
 /**
@@ -17,7 +19,8 @@ interface PendingRead {
  * the leader's ballot, no higher ballot had a majority when they answered, so no write was chosen
  * that the leader does not hold; once the noted slot is applied, reading the local state is
  * linearizable. A write chosen under an older ballot is among the slots the leader re-proposed after
- * its phase 1, so it is at or below the noted slot.
+ * its phase 1, so it is at or below the noted slot. The majority is of the configuration in force
+ * when the read came in, and of the one the leader is changing to if a change is under way.
  */
 export class ReadBarriers {
   private probeSeq = 0;
@@ -26,7 +29,6 @@ export class ReadBarriers {
   private readonly pending: PendingRead[] = [];
 
   constructor(
-    private readonly quorum: QuorumSystem,
     private readonly self: NodeId,
     private readonly pendingMax: number,
   ) {}
@@ -37,9 +39,9 @@ export class ReadBarriers {
   }
 
   /** Registers a read; returns false when too many wait. The caller sends the new probe. */
-  request(readId: number, targetSlot: number): boolean {
+  request(readId: number, targetSlot: number, quorum: QuorumSystem): boolean {
     if (this.pending.length >= this.pendingMax) return false;
-    this.pending.push({ readId, probe: ++this.probeSeq, targetSlot });
+    this.pending.push({ readId, probe: ++this.probeSeq, targetSlot, quorum });
     return true;
   }
 
@@ -52,7 +54,7 @@ export class ReadBarriers {
     const ready: ReadState[] = [];
     for (let at = 0; at < this.pending.length;) {
       const read = this.pending[at] as PendingRead;
-      if (read.targetSlot <= emittedSlot && this.confirmed(read.probe)) {
+      if (read.targetSlot <= emittedSlot && this.confirmed(read)) {
         ready.push({ readId: read.readId, index });
         this.pending.splice(at, 1);
       } else at++;
@@ -61,9 +63,7 @@ export class ReadBarriers {
   }
 
   hasReady(emittedSlot: number): boolean {
-    return this.pending.some(
-      (read) => read.targetSlot <= emittedSlot && this.confirmed(read.probe),
-    );
+    return this.pending.some((read) => read.targetSlot <= emittedSlot && this.confirmed(read));
   }
 
   /** A new ballot or a step-down: pending reads are dropped (their clients time out) and acks forgotten. */
@@ -72,9 +72,9 @@ export class ReadBarriers {
     this.acked.clear();
   }
 
-  private confirmed(probe: number): boolean {
+  private confirmed(read: PendingRead): boolean {
     const voters = new Set([this.self]);
-    for (const [id, acked] of this.acked) if (acked >= probe) voters.add(id);
-    return this.quorum.isQuorum(voters);
+    for (const [id, acked] of this.acked) if (acked >= read.probe) voters.add(id);
+    return read.quorum.isQuorum(voters);
   }
 }

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterView } from '../../core/protocol.js';
 import { type Rng, createRng } from '../../core/rng.js';
+import { injectFault } from '../testing/membership-faults.js';
 import { RaftNetwork } from './harness.js';
 import { RaftInvariantChecker } from './invariants.js';
 import type { RaftNode } from './raft.js';
@@ -37,23 +38,15 @@ function randomTarget(rng: Rng): { voters: number[]; learners: number[] } {
 function chaos(network: RaftNetwork, rng: Rng, crashed: Set<number>): void {
   const roll = rng.next();
   const leader = network.leader();
-  if (roll < 0.02) {
-    network.heal();
-    const side = rng.shuffle(IDS).slice(0, rng.int(1, 2));
-    network.partition(
-      side,
-      IDS.filter((id) => !side.includes(id)),
-    );
-  } else if (roll < 0.04) network.heal();
-  else if (roll < 0.05 && crashed.size < 2) {
-    const victim = rng.pick(IDS.filter((id) => !crashed.has(id)));
-    network.crash(victim);
-    crashed.add(victim);
-  } else if (roll < 0.08 && crashed.size > 0) {
-    const back = rng.pick([...crashed]);
-    crashed.delete(back);
-    network.restart(back, JOINERS.has(back) ? { join: true } : {});
-  } else if (roll < 0.1 && leader !== undefined) {
+  const faults = {
+    heal: () => network.heal(),
+    partition: (side: readonly number[], rest: readonly number[]) =>
+      network.partition([...side], [...rest]),
+    crash: (id: number) => network.crash(id),
+    restart: (id: number) => network.restart(id, JOINERS.has(id) ? { join: true } : {}),
+  };
+  if (injectFault(faults, rng, roll, IDS, crashed)) return;
+  if (roll < 0.1 && leader !== undefined) {
     leader.proposeConfigChange(randomTarget(rng));
   } else if (roll < 0.11 && leader !== undefined) {
     leader.transferLeadership(rng.pick(IDS));

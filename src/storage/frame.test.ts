@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32c } from './crc32c.js';
 import {
   encodeJsonFrames,
   findValidFrame,
+  FrameStream,
   FrameType,
   parseJsonPayload,
   scanFrames,
@@ -47,5 +49,61 @@ describe('frames', () => {
 
   it('refuses to encode a payload above the limit', () => {
     expect(() => encodeJsonFrames(FrameType.record, ['x'.repeat(100)], 50)).toThrow(/exceeds/);
+  });
+});
+
+describe('FrameStream', () => {
+  const file = encodeJsonFrames(
+    FrameType.record,
+    ['a', 'x'.repeat(300), { n: 1 }, 'y'.repeat(50), null],
+    1024,
+  );
+
+  function streamed(bytes: Buffer, cuts: number[]) {
+    const stream = new FrameStream(1024);
+    const frames = [];
+    let start = 0;
+    for (const cut of [
+      ...cuts.filter((at) => at > 0 && at < bytes.length).sort((a, b) => a - b),
+      bytes.length,
+    ]) {
+      const pushed = stream.push(bytes.subarray(start, cut));
+      frames.push(...pushed.frames);
+      if (pushed.damaged !== undefined) return { frames, stop: pushed.damaged };
+      start = cut;
+    }
+    return { frames, stop: stream.finish() };
+  }
+
+  it('gives the frames scanFrames gives, wherever the chunks are cut', () => {
+    const whole = scanFrames(file, 1024).frames.map((frame) => [
+      frame.offset,
+      parseJsonPayload(frame),
+    ]);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: file.length }), { maxLength: 12 }), (cuts) => {
+        const { frames, stop } = streamed(file, cuts);
+        expect(stop).toBeUndefined();
+        expect(frames.map((frame) => [frame.offset, parseJsonPayload(frame)])).toEqual(whole);
+      }),
+    );
+  });
+
+  it('reports a damaged frame at its offset in the file, and a cut frame at the end', () => {
+    const damaged = Buffer.from(file);
+    const second = scanFrames(file, 1024).frames[1]!.offset;
+    damaged[second + 20] ^= 0x01;
+    const { frames, stop } = streamed(damaged, [7, 100, 200]);
+    expect(frames).toHaveLength(1);
+    expect(stop).toMatchObject({ kind: 'damaged', offset: second });
+    expect(streamed(file.subarray(0, file.length - 3), [50]).stop).toMatchObject({
+      kind: 'incomplete',
+    });
+  });
+
+  it('refuses a length above the limit as soon as the header arrives', () => {
+    const header = Buffer.alloc(9);
+    header.writeUInt32LE(5000, 0);
+    expect(new FrameStream(1024).push(header).damaged?.reason).toMatch(/5000 bytes exceeds/);
   });
 });

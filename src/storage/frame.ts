@@ -144,6 +144,66 @@ export function scanFrames(buffer: Buffer, payloadBytesMax: number): ScanResult 
   return { frames, validBytes: offset };
 }
 
+/**
+ * `scanFrames` over a file read a chunk at a time, so a large file (a snapshot) never sits in
+ * memory whole. Chunks are joined only once they hold the whole next frame (its length is in its
+ * header), so a frame larger than a chunk costs one copy, not one per chunk.
+ */
+export class FrameStream {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Bytes needed before the next scan can make progress. */
+  private needed = FRAME_HEADER_BYTES;
+  /** File offset of the first buffered byte. */
+  private offset = 0;
+
+  constructor(private readonly payloadBytesMax: number) {}
+
+  /** The frames the chunk completed (offsets in the file), or where the data is damaged. */
+  push(chunk: Buffer): { frames: Frame[]; damaged?: ScanStop } {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered < this.needed) return { frames: [] };
+    const buffer =
+      this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+    const scan = scanFrames(buffer, this.payloadBytesMax);
+    const frames = scan.frames.map((frame) => ({ ...frame, offset: frame.offset + this.offset }));
+    if (scan.stop?.kind === 'damaged') {
+      const stop = scan.stop;
+      return {
+        frames,
+        damaged: {
+          ...stop,
+          offset: stop.offset + this.offset,
+          frameEnd: stop.frameEnd + this.offset,
+        },
+      };
+    }
+    const rest = buffer.subarray(scan.validBytes);
+    this.offset += scan.validBytes;
+    this.chunks = rest.length === 0 ? [] : [rest];
+    this.buffered = rest.length;
+    this.needed = FRAME_HEADER_BYTES;
+    if (rest.length >= FRAME_HEADER_BYTES) {
+      const payloadBytes = rest.readUInt32LE(0);
+      if (payloadBytes > this.payloadBytesMax) {
+        const reason = `payload of ${payloadBytes} bytes exceeds the limit`;
+        const at = this.offset;
+        return { frames, damaged: { kind: 'damaged', offset: at, frameEnd: at, reason } };
+      }
+      this.needed = FRAME_HEADER_BYTES + payloadBytes;
+    }
+    return { frames };
+  }
+
+  /** At the end of the file: what is left is a frame cut short, if anything. */
+  finish(): ScanStop | undefined {
+    if (this.buffered === 0) return undefined;
+    const reason = `${this.buffered} bytes of an incomplete frame at the end of the file`;
+    return { kind: 'incomplete', offset: this.offset, reason };
+  }
+}
+
 function frameProblem(
   buffer: Buffer,
   offset: number,

@@ -76,6 +76,11 @@ export function instrumentFs(
     open: (path, mode) =>
       step('open', path, async () => wrapFile(await base.open(path, mode), path)),
     readFile: (path) => step('readFile', path, () => base.readFile(path)),
+    async *readChunks(path, chunkBytes) {
+      hook('readFile', path);
+      counters.calls.readFile++;
+      yield* base.readChunks(path, chunkBytes);
+    },
     readdir: (path) => step('readdir', path, () => base.readdir(path)),
     mkdir: (path) => step('mkdir', path, () => base.mkdir(path)),
     rename: (from, to) => step('rename', from, () => base.rename(from, to)),

@@ -6,9 +6,10 @@ import {
   encodeJsonFrames,
   encodeTextFrame,
   FrameType,
+  FrameStream,
   parseJsonPayload,
-  scanFrames,
 } from './frame.js';
+import type { Frame } from './frame.js';
 import { sequenceName, temporaryName } from './layout.js';
 import type { StorageFs } from './storage-fs.js';
 import { repairAdvice, StorageErrorCode } from './storage-errors.js';
@@ -224,29 +225,23 @@ export async function readSnapshotFile(
   payloadBytesMax: number,
   dataDir: string,
 ): Promise<SnapshotContents> {
-  const scan = scanFrames(await fs.readFile(path), payloadBytesMax);
-  if (scan.stop !== undefined) {
-    throw snapshotCorrupt(dataDir, path, `at byte offset ${scan.stop.offset}: ${scan.stop.reason}`);
-  }
-  const [first, ...rest] = scan.frames;
-  const last = rest.pop();
-  if (first?.type !== FrameType.snapshotHeader || last?.type !== FrameType.snapshotEnd) {
-    throw snapshotCorrupt(dataDir, path, 'missing header or end frame');
-  }
-  const header = parseJsonPayload(first) as SnapshotHeader;
-  const expectedName = sequenceName(header.firstSegment, 'snap');
-  if (header.format !== 'synod-snapshot' || (header.version !== 1 && header.version !== 2)) {
-    throw snapshotCorrupt(dataDir, path, `unknown format ${JSON.stringify(header)}`);
-  }
-  if (basename(path) !== expectedName) {
-    throw snapshotCorrupt(dataDir, path, `header names segment ${header.firstSegment}`);
-  }
+  const stream = new FrameStream(payloadBytesMax);
+  let header: SnapshotHeader | undefined;
+  let ended = false;
   const records: unknown[] = [];
   let joiner: JsonJoiner | undefined;
   let sinceYield = 0;
-  for (const frame of rest) {
+  const take = (frame: Frame): void => {
     const problem = `at byte offset ${frame.offset}`;
-    if (frame.type === FrameType.snapshotPiece) {
+    if (header === undefined) {
+      if (frame.type !== FrameType.snapshotHeader)
+        throw snapshotCorrupt(dataDir, path, 'missing header or end frame');
+      header = checkedHeader(parseJsonPayload(frame) as SnapshotHeader, path, dataDir);
+    } else if (ended) {
+      throw snapshotCorrupt(dataDir, path, `${problem}: a frame after the end frame`);
+    } else if (frame.type === FrameType.snapshotEnd) {
+      ended = true;
+    } else if (frame.type === FrameType.snapshotPiece) {
       joiner ??= new JsonJoiner();
       try {
         joiner.push(parseJsonPayload(frame));
@@ -265,13 +260,25 @@ export async function readSnapshotFile(
       }
       for (const record of chunk) records.push(record);
     }
-    // Parsing a large snapshot takes seconds: let the process breathe between frames.
-    sinceYield += frame.payload.length;
+  };
+  // Read and parsed a chunk at a time, yielding between chunks: the file is never in memory whole
+  // (nor bound by Node's 2 GiB readFile limit), and the process breathes while it loads.
+  for await (const chunk of fs.readChunks(path, READ_CHUNK_BYTES)) {
+    const { frames, damaged } = stream.push(chunk);
+    for (const frame of frames) take(frame);
+    if (damaged !== undefined)
+      throw snapshotCorrupt(dataDir, path, `at byte offset ${damaged.offset}: ${damaged.reason}`);
+    sinceYield += chunk.length;
     if (sinceYield >= BYTES_PER_YIELD) {
       sinceYield = 0;
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
+  const cut = stream.finish();
+  if (cut !== undefined)
+    throw snapshotCorrupt(dataDir, path, `at byte offset ${cut.offset}: ${cut.reason}`);
+  if (header === undefined || !ended)
+    throw snapshotCorrupt(dataDir, path, 'missing header or end frame');
   if (joiner !== undefined) throw snapshotCorrupt(dataDir, path, 'ends inside a record in pieces');
   if (records.length !== header.recordCount) {
     throw snapshotCorrupt(
@@ -281,6 +288,24 @@ export async function readSnapshotFile(
     );
   }
   return { firstSegment: header.firstSegment, records };
+}
+
+/** Bytes read from a snapshot file at a time. */
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+
+function checkedHeader(header: SnapshotHeader, path: string, dataDir: string): SnapshotHeader {
+  if (
+    typeof header !== 'object' ||
+    header === null ||
+    header.format !== 'synod-snapshot' ||
+    (header.version !== 1 && header.version !== 2)
+  ) {
+    throw snapshotCorrupt(dataDir, path, `unknown format ${JSON.stringify(header)}`);
+  }
+  if (basename(path) !== sequenceName(header.firstSegment, 'snap')) {
+    throw snapshotCorrupt(dataDir, path, `header names segment ${header.firstSegment}`);
+  }
+  return header;
 }
 
 function snapshotCorrupt(dataDir: string, path: string, detail: string): SynodError {

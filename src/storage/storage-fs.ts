@@ -9,6 +9,8 @@ export interface StorageFs {
   /** `create` fails if the file exists (O_EXCL); `readWrite` opens an existing file. */
   open(path: string, mode: 'create' | 'readWrite'): Promise<StorageFile>;
   readFile(path: string): Promise<Buffer>;
+  /** The file's bytes in order, `chunkBytes` at a time (the last chunk may be shorter). */
+  readChunks(path: string, chunkBytes: number): AsyncIterable<Buffer>;
   /** Names in `path`; an empty list when the directory does not exist. */
   readdir(path: string): Promise<string[]>;
   /** Creates the directory and its parents if missing. */
@@ -96,6 +98,20 @@ export const nodeStorageFs: StorageFs = {
     return new NodeStorageFile(await fsp.open(path, flags, 0o644));
   },
   readFile: (path) => fsp.readFile(path),
+  async *readChunks(path, chunkBytes) {
+    const handle = await fsp.open(path, constants.O_RDONLY);
+    try {
+      for (;;) {
+        // A fresh buffer each time: the caller may keep the chunk (frames point into it).
+        const buffer = Buffer.allocUnsafe(chunkBytes);
+        const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
+        if (bytesRead === 0) return;
+        yield bytesRead === chunkBytes ? buffer : buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
+    }
+  },
   async readdir(path) {
     try {
       return await fsp.readdir(path);

@@ -4,13 +4,8 @@ import type { PersistOp } from '../core/protocol.js';
 import { DirectoryLock } from './directory-lock.js';
 import type { DataDirectoryPaths } from './layout.js';
 import { dataDirectoryPaths, parseSequenceName } from './layout.js';
-import type { EncodedSnapshotRecords, PreparedSnapshotRecords } from './snapshot-file.js';
-import {
-  encodePreparedAsync,
-  encodeSnapshotRecordsAsync,
-  prepareSnapshotRecords,
-  writeSnapshotAtomically,
-} from './snapshot-file.js';
+import type { PreparedSnapshotRecords } from './snapshot-file.js';
+import { prepareSnapshotRecords, writeSnapshotAtomically } from './snapshot-file.js';
 import type { RecoveryReport } from './store-recovery.js';
 import { recoverStore } from './store-recovery.js';
 import type { StorageFs } from './storage-fs.js';
@@ -124,13 +119,8 @@ export class DurableStore<R = unknown> {
       if (op.kind === 'append') {
         if (op.recordCount > 0) pending.push(log.appendEncoded(op.buffer, op.recordCount, sync));
       } else if (op.kind === 'replace') {
-        const { records } = op;
-        // Encoded in its turn, a piece at a time: a received snapshot can be hundreds of MB.
-        pending.push(
-          log.exclusive(async (control) =>
-            this.replace(control, await encodePreparedAsync(records)),
-          ),
-        );
+        // Encoded in its turn, as it is written: a received snapshot can be hundreds of MB.
+        pending.push(log.exclusive((control) => this.replace(control, op.records)));
       } else {
         pending.push(this.startBackgroundSnapshot(log, op.records));
       }
@@ -192,8 +182,8 @@ export class DurableStore<R = unknown> {
     this.background = cut
       .then(() => previous)
       .then(async () => {
-        const encoded = await encodeSnapshotRecordsAsync(records, this.limits.recordBytesMax);
-        await writeSnapshotAtomically(this.fs, this.paths.snapshots, firstSegment, encoded);
+        const prepared = prepareSnapshotRecords(records, this.limits.recordBytesMax);
+        await writeSnapshotAtomically(this.fs, this.paths.snapshots, firstSegment, prepared);
         await log.exclusive((control) => control.removeSegmentsBefore(firstSegment));
         await this.removeSnapshotsBefore(firstSegment);
         this.snapshots++;
@@ -225,7 +215,7 @@ export class DurableStore<R = unknown> {
    * temporary file is deleted on recovery); after it, the new snapshot names the first segment that
    * follows it, so recovery ignores and deletes every older segment and snapshot.
    */
-  private async replace(control: WalControl, records: EncodedSnapshotRecords): Promise<void> {
+  private async replace(control: WalControl, records: PreparedSnapshotRecords): Promise<void> {
     const firstSegment = control.currentSequence + 1;
     await writeSnapshotAtomically(this.fs, this.paths.snapshots, firstSegment, records);
     const sequence = await control.cut();

@@ -92,7 +92,7 @@ describe('FrameStream', () => {
   it('reports a damaged frame at its offset in the file, and a cut frame at the end', () => {
     const damaged = Buffer.from(file);
     const second = scanFrames(file, 1024).frames[1]!.offset;
-    damaged[second + 20] ^= 0x01;
+    damaged[second + 20] = (damaged[second + 20] as number) ^ 0x01;
     const { frames, stop } = streamed(damaged, [7, 100, 200]);
     expect(frames).toHaveLength(1);
     expect(stop).toMatchObject({ kind: 'damaged', offset: second });

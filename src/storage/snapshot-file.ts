@@ -48,7 +48,7 @@ export interface EncodedSnapshotRecords {
 /**
  * Records checked and, but for their long arrays, already stringified: what a replace holds from
  * the moment it is accepted (so that a record JSON cannot represent is refused then, with nothing
- * queued) to its turn to be written, when `encodePreparedAsync` makes the frames.
+ * queued) to its turn to be written, when `writeSnapshotAtomically` makes the frames as it writes.
  */
 export interface PreparedSnapshotRecords {
   readonly parts: readonly (string | Generator<string, void, undefined>)[];
@@ -96,39 +96,8 @@ export function encodeSnapshotRecords(
   return { chunks: [...snapshotFrames(prepared)], recordCount: records.length };
 }
 
-/** Bytes of frames produced between two yields to the event loop. */
+/** Bytes of frames written at a time, and of file read between two yields to the event loop. */
 const BYTES_PER_YIELD = 4 * 1024 * 1024;
-
-/**
- * `encodeSnapshotRecords` for a state too large to stringify in one go (a million-key MVCC
- * snapshot inside one record): the same frames, yielding to the event loop every few megabytes,
- * so the node goes on serving while its snapshot is encoded. The records must not change meanwhile
- * (the engine hands over a snapshot it never mutates). Rejects with an AssertionError where the
- * synchronous encoder throws.
- */
-export async function encodeSnapshotRecordsAsync(
-  records: readonly unknown[],
-  payloadBytesMax: number,
-): Promise<EncodedSnapshotRecords> {
-  return encodePreparedAsync(prepareSnapshotRecords(records, payloadBytesMax));
-}
-
-/** The frames of prepared records, yielding to the event loop every few megabytes. */
-export async function encodePreparedAsync(
-  prepared: PreparedSnapshotRecords,
-): Promise<EncodedSnapshotRecords> {
-  const chunks: Buffer[] = [];
-  let sinceYield = 0;
-  for (const frame of snapshotFrames(prepared)) {
-    chunks.push(frame);
-    sinceYield += frame.length;
-    if (sinceYield >= BYTES_PER_YIELD) {
-      sinceYield = 0;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-  return { chunks, recordCount: prepared.recordCount };
-}
 
 /**
  * The record frames, made one at a time: records without long arrays packed into chunk frames,
@@ -181,7 +150,7 @@ export async function writeSnapshotAtomically(
   fs: StorageFs,
   directory: string,
   firstSegment: number,
-  records: EncodedSnapshotRecords,
+  records: PreparedSnapshotRecords,
 ): Promise<string> {
   const name = sequenceName(firstSegment, 'snap');
   const temporaryPath = join(directory, temporaryName(name));
@@ -192,15 +161,26 @@ export async function writeSnapshotAtomically(
     recordCount: records.recordCount,
   };
   const end = { recordCount: records.recordCount };
-  const buffers = [
-    encodeJsonFrames(FrameType.snapshotHeader, [header], FRAME_METADATA_BYTES_MAX),
-    ...records.chunks,
-    encodeJsonFrames(FrameType.snapshotEnd, [end], FRAME_METADATA_BYTES_MAX),
-  ];
   await fs.unlink(temporaryPath); // left over by a crash during an earlier attempt
   const file = await fs.open(temporaryPath, 'create');
   try {
-    await file.writev(buffers, 0);
+    // Encoded as it is written, a few megabytes per write: the encoded snapshot (hundreds of
+    // megabytes at a million keys) is never in memory whole, and each write lets the loop breathe.
+    let offset = 0;
+    let batch = [encodeJsonFrames(FrameType.snapshotHeader, [header], FRAME_METADATA_BYTES_MAX)];
+    let batchBytes = (batch[0] as Buffer).length;
+    const write = async () => {
+      offset += await file.writev(batch, offset);
+      batch = [];
+      batchBytes = 0;
+    };
+    for (const frame of snapshotFrames(records)) {
+      batch.push(frame);
+      batchBytes += frame.length;
+      if (batchBytes >= BYTES_PER_YIELD) await write();
+    }
+    batch.push(encodeJsonFrames(FrameType.snapshotEnd, [end], FRAME_METADATA_BYTES_MAX));
+    await write();
     await file.sync();
   } finally {
     await file.close();

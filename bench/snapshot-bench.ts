@@ -206,8 +206,8 @@ async function main(): Promise<void> {
     );
     console.log(`snapshot files now: ${snapshots.join(', ')}`);
     const stallDuringLoad = longestStallMs(cluster.members.map((m) => m.log));
-    if (lagging) await catchUp(cluster, third, keyOf(keys - 1));
     if (process.argv.includes('--show-stalls')) showStalls(cluster);
+    if (lagging) await catchUp(cluster, third, keyOf(keys - 1));
     await cluster.stopAll();
     const restartStarted = Date.now();
     cluster.startAll();

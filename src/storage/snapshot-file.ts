@@ -39,7 +39,7 @@ const RECORDS_PER_CHUNK = 4096;
 /** Header and end frames are tiny; this only bounds them. */
 const FRAME_METADATA_BYTES_MAX = 4096;
 
-/** The snapshot's records as frames; encoded before the write so errors come early. */
+/** The snapshot's records as frames, all at once: what `encodeSnapshotRecords` returns. */
 export interface EncodedSnapshotRecords {
   readonly chunks: readonly Buffer[];
   readonly recordCount: number;
@@ -87,7 +87,11 @@ export function prepareSnapshotRecords(
   return { parts, recordCount: records.length, payloadBytesMax };
 }
 
-/** Throws an AssertionError for a record JSON cannot represent or above `payloadBytesMax`. */
+/**
+ * The frames `writeSnapshotAtomically` writes between header and end, in memory: for inspecting
+ * them (tests). Throws an AssertionError for a record JSON cannot represent or above
+ * `payloadBytesMax`.
+ */
 export function encodeSnapshotRecords(
   records: readonly unknown[],
   payloadBytesMax: number,
@@ -96,8 +100,8 @@ export function encodeSnapshotRecords(
   return { chunks: [...snapshotFrames(prepared)], recordCount: records.length };
 }
 
-/** Bytes of frames written at a time, and of file read between two yields to the event loop. */
-const BYTES_PER_YIELD = 4 * 1024 * 1024;
+/** Bytes of frames written at a time. */
+const BYTES_PER_WRITE = 4 * 1024 * 1024;
 
 /**
  * The record frames, made one at a time: records without long arrays packed into chunk frames,
@@ -177,7 +181,7 @@ export async function writeSnapshotAtomically(
     for (const frame of snapshotFrames(records)) {
       batch.push(frame);
       batchBytes += frame.length;
-      if (batchBytes >= BYTES_PER_YIELD) await write();
+      if (batchBytes >= BYTES_PER_WRITE) await write();
     }
     batch.push(encodeJsonFrames(FrameType.snapshotEnd, [end], FRAME_METADATA_BYTES_MAX));
     await write();
@@ -210,7 +214,6 @@ export async function readSnapshotFile(
   let ended = false;
   const records: unknown[] = [];
   let joiner: JsonJoiner | undefined;
-  let sinceYield = 0;
   const take = (frame: Frame): void => {
     const problem = `at byte offset ${frame.offset}`;
     if (header === undefined) {
@@ -241,18 +244,13 @@ export async function readSnapshotFile(
       for (const record of chunk) records.push(record);
     }
   };
-  // Read and parsed a chunk at a time, yielding between chunks: the file is never in memory whole
-  // (nor bound by Node's 2 GiB readFile limit), and the process breathes while it loads.
+  // Read and parsed a chunk at a time: the file is never in memory whole (nor bound by Node's
+  // 2 GiB readFile limit), and each chunk's read gives the event loop its turn while it loads.
   for await (const chunk of fs.readChunks(path, READ_CHUNK_BYTES)) {
     const { frames, damaged } = stream.push(chunk);
     for (const frame of frames) take(frame);
     if (damaged !== undefined)
       throw snapshotCorrupt(dataDir, path, `at byte offset ${damaged.offset}: ${damaged.reason}`);
-    sinceYield += chunk.length;
-    if (sinceYield >= BYTES_PER_YIELD) {
-      sinceYield = 0;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
   }
   const cut = stream.finish();
   if (cut !== undefined)

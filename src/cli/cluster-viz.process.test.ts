@@ -1,23 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SYNOD_BIN, builtCliExists, freePort } from '../server/testing/process-cluster.js';
+import {
+  SYNOD_BIN,
+  builtCliExists,
+  freePort,
+  portIsFree,
+} from '../server/testing/process-cluster.js';
 import { packageRoot } from './package-root.js';
 
 /** `synod cluster` (what `npm start` runs) serves the visualizer live on its own members. */
 const runnable = builtCliExists() && existsSync(join(packageRoot(), 'dist', 'web', 'index.html'));
 if (!runnable) console.warn('skipping the synod cluster --viz-port test: run npm run build first');
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 /** A one-member cluster takes base, base + 1 and base + 2: find three free in a row. */
 async function freeBasePort(): Promise<number> {

@@ -49,17 +49,35 @@ export function etcdctlExists(): boolean {
   return ['/usr/bin/etcdctl', '/usr/local/bin/etcdctl'].some((path) => existsSync(path));
 }
 
-/** A port the OS says is free now (bound to 0, then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports for tests come from a block of 1,000 that belongs to this vitest worker, handed out in
+ * turn, each checked free by binding it. Asking the OS for port 0 twice can return the same port
+ * twice (it was released in between), and two workers asking at once can get the same one: a
+ * member then fails with EADDRINUSE, or two members share a peer URL. The blocks sit between
+ * 23000 and 32000, below Linux's ephemeral range (where outgoing connections take their source
+ * ports) and clear of the local cluster's 2379, 22379 and 32379.
+ */
+const PORT_BLOCK = 1_000;
+const PORT_BLOCKS = 9;
+const PORT_BASE = 23_000;
+const workerBlock = (Number(process.env['VITEST_POOL_ID'] ?? '0') || 0) % PORT_BLOCKS;
+let nextPortOffset = Math.floor(Math.random() * PORT_BLOCK);
+
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A port free now, never handed out before by this worker's last thousand calls. */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < PORT_BLOCK; tries++) {
+    const port = PORT_BASE + workerBlock * PORT_BLOCK + (nextPortOffset++ % PORT_BLOCK);
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error(`no free port in ${PORT_BASE + workerBlock * PORT_BLOCK}+${PORT_BLOCK}`);
 }
 
 /** TLS for a test cluster: URL schemes, each member's certificate flags, etcdctl's. */
@@ -137,8 +155,8 @@ export class ProcessCluster {
   }
 
   /**
-   * A port released by freePort may be handed out again at once: no two members' ports may be the
-   * same, or one member fails to start with EADDRINUSE.
+   * No two members' ports may be the same, or one member fails to start with EADDRINUSE; freePort
+   * hands a port out again after a thousand calls, which a long test may make.
    */
   async distinctFreePort(): Promise<number> {
     for (;;) {

@@ -203,7 +203,9 @@ const multiPaxosEngine: EngineFactory = {
   name: 'multipaxos',
   description:
     'Multi-Paxos with leader leases, batching, pipelining, read barriers and membership changes',
-  serverOptions: { snapshotEveryEntries: SNAPSHOT_EVERY_ENTRIES },
+  // A slot's batch, a catch-up and a retransmission carry about 1 MiB of commands, as Raft's appends
+  // do: large values otherwise make messages over the transport's frame limit.
+  serverOptions: { snapshotEveryEntries: SNAPSHOT_EVERY_ENTRIES, messageBytesMax: 1024 * 1024 },
   canChangeMembership: true,
   // The acceptors' lease keeps its default share (6 of 10) of the election timeout.
   timingOptions: (electionTicks, heartbeatTicks) => ({

@@ -1,7 +1,11 @@
 import { assert } from '../../core/assert.js';
+import { countWithinLength, jsonLengthOf } from '../../core/json-size.js';
 import type { CommittedEntry } from '../../core/replicated-log.js';
 import { ConfigHistory, type MultiPaxosConfig, isConfigValue } from './config.js';
 import type { LogSnapshot, SlotProposal, SlotValue } from './messages.js';
+
+/** A slot's size as JSON: its value's (cached, values are immutable). */
+export const slotLength = (entry: SlotProposal<unknown>): number => jsonLengthOf(entry.value);
 
 /**
  * The learner's side of the log: which slots are known chosen, the commit slot (every slot at or
@@ -81,8 +85,11 @@ export class ChosenLog<C> {
     return undefined;
   }
 
-  /** Chosen slots after `afterSlot`, at most `max`, for a catch-up; undefined when compacted. */
-  range(afterSlot: number, max: number): SlotProposal<C>[] | undefined {
+  /**
+   * Chosen slots after `afterSlot` for a catch-up: at most `max`, and within `bytesMax` of JSON (0:
+   * no limit) but at least one. Undefined when compacted.
+   */
+  range(afterSlot: number, max: number, bytesMax: number): SlotProposal<C>[] | undefined {
     if (afterSlot < this.snapshotSlot) return undefined;
     const entries: SlotProposal<C>[] = [];
     for (let slot = afterSlot + 1; slot <= this.commitSlot && entries.length < max; slot++) {
@@ -90,7 +97,7 @@ export class ChosenLog<C> {
       assert(value !== undefined, `chosen slot ${slot} missing`);
       entries.push({ slot, value });
     }
-    return entries;
+    return entries.slice(0, countWithinLength(entries, slotLength, bytesMax));
   }
 
   /** The snapshot to load and the entries to apply since the last call. */

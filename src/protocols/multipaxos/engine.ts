@@ -10,13 +10,14 @@ import {
   nextBallot,
 } from '../../core/ballot.js';
 import { NODE_ID_MAX, type NodeId } from '../../core/ids.js';
+import { countWithinLength, jsonLengthOf } from '../../core/json-size.js';
 import { isReadyEmpty } from '../../core/protocol.js';
 import type { NodeContext, NodeInspection } from '../../core/protocol.js';
 import { type QuorumSystem, majorityQuorum } from '../../core/quorum.js';
 import type { Rng } from '../../core/rng.js';
 import { type LogReady, type ReplicatedLog, emptyLogReady } from '../../core/replicated-log.js';
 import { MultiAcceptor } from './acceptor.js';
-import { ChosenLog } from './chosen-log.js';
+import { ChosenLog, slotLength } from './chosen-log.js';
 import {
   EMPTY_CONFIG,
   type MultiPaxosConfig,
@@ -703,8 +704,13 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
       if (this.pendingConfig !== undefined) {
         value = { config: this.pendingConfig };
         this.pendingConfig = undefined;
-      } else if (this.queue.length > 0) value = this.queue.splice(0, this.options.batchCommandsMax);
-      else return;
+      } else if (this.queue.length > 0) {
+        const { batchCommandsMax, messageBytesMax } = this.options;
+        value = this.queue.splice(
+          0,
+          countWithinLength(this.queue, jsonLengthOf, messageBytesMax, batchCommandsMax),
+        );
+      } else return;
       const slot = this.nextSlot++;
       this.inflight.set(slot, {
         value,
@@ -762,7 +768,8 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
       for (const [slot, inflight] of this.inflight)
         if (!inflight.acks.has(to) && entries.length < this.options.catchUpSlotsMax)
           entries.push({ slot, value: inflight.value });
-      this.send(to, this.accept(entries));
+      const fit = countWithinLength(entries, slotLength, this.options.messageBytesMax);
+      this.send(to, this.accept(entries.slice(0, fit)));
       this.catchUp(to);
     }
   }
@@ -770,14 +777,20 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
   private catchUp(to: NodeId): void {
     const chosen = this.followerChosen.get(to);
     if (chosen === undefined || chosen >= this.log.commitSlot) return;
-    const range = this.log.range(chosen, this.options.catchUpSlotsMax);
+    const range = this.log.range(
+      chosen,
+      this.options.catchUpSlotsMax,
+      this.options.messageBytesMax,
+    );
     if (range !== undefined) {
       this.send(to, { type: 'catch-up', ballot: this.ballot, chosen: range, snapshot: null });
       return;
     }
     const snapshot = this.log.snapshot;
     assert(snapshot !== null, 'compacted without a snapshot');
-    const after = this.log.range(snapshot.slot, this.options.catchUpSlotsMax) ?? [];
+    const after =
+      this.log.range(snapshot.slot, this.options.catchUpSlotsMax, this.options.messageBytesMax) ??
+      [];
     this.send(to, { type: 'catch-up', ballot: this.ballot, chosen: after, snapshot });
   }
 
@@ -805,7 +818,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
 
   /** Everything a restart needs after a compaction: the snapshot, the acceptor, the slots chosen since. */
   private durableState(snapshot: LogSnapshot): MultiPaxosRecord<C>[] {
-    const chosen = this.log.range(snapshot.slot, Number.MAX_SAFE_INTEGER) ?? [];
+    const chosen = this.log.range(snapshot.slot, Number.MAX_SAFE_INTEGER, 0) ?? [];
     return [
       { kind: 'snapshot', snapshot },
       ...this.acceptor.records(),

@@ -170,6 +170,63 @@ describe('Multi-Paxos: durability, compaction, catch-up', () => {
     expect(violations).toEqual([]);
   });
 
+  it('bounds a batch by messageBytesMax: large commands take a slot each, and at least one goes', () => {
+    const { network, elect, put, engine } = multiPaxosCluster(THREE, 'default', {
+      pipelineSlotsMax: 1,
+      messageBytesMax: 2_500,
+    });
+    elect(0);
+    put(0, 'first', 'x'); // holds the only pipeline slot, so the rest wait and batch
+    for (let index = 0; index < 4; index++) put(0, `big${index}`, 'v'.repeat(2_000));
+    for (let index = 0; index < 3; index++) put(0, `small${index}`, 's');
+    network.deliverAll();
+    for (let tick = 0; tick < 3; tick++) {
+      network.tick();
+      network.deliverAll();
+    }
+    // 'first'; then three slots of one large command each (two do not fit in 2,500); the last
+    // large one shares its slot with the three small ones that fit after it.
+    const slots = engine(0)
+      .log.range(0, 100, 0)!
+      .map(({ value }) => (Array.isArray(value) ? value.length : 'config'));
+    expect(slots).toEqual([1, 1, 1, 1, 4]);
+    expect(network.node(2).state.apply({ f: 'get', key: 'small2' })).toMatchObject({ value: 's' });
+  });
+
+  it('catches a lagging replica up in messages within messageBytesMax, a slot at least', () => {
+    const bytesMax = 5_000;
+    const { network, elect, put, violations } = multiPaxosCluster(THREE, 'default', {
+      messageBytesMax: bytesMax,
+    });
+    elect(0);
+    network.isolate(2);
+    for (let index = 0; index < 12; index++) {
+      put(0, `k${index}`, String(index).repeat(2_000));
+      network.deliverAll();
+    }
+    network.heal();
+    const catchUps: number[] = [];
+    for (let tick = 0; tick < 40; tick++) {
+      network.tick();
+      for (const { message } of network.pending({ from: 0, to: 2 }))
+        if (message.type === 'catch-up') {
+          expect(message.chosen.length).toBeGreaterThan(0);
+          catchUps.push(message.chosen.length);
+          if (message.chosen.length > 1)
+            expect(JSON.stringify(message.chosen.map((e) => e.value)).length).toBeLessThan(
+              bytesMax,
+            );
+        }
+      network.deliverAll();
+    }
+    expect(catchUps.length).toBeGreaterThan(1); // no single message carried the twelve slots
+    expect(Math.max(...catchUps)).toBeLessThan(12);
+    expect(network.node(2).state.apply({ f: 'get', key: 'k11' })).toMatchObject({
+      value: '11'.repeat(2_000),
+    });
+    expect(violations).toEqual([]);
+  });
+
   it('a restarted replica reloads its snapshot and re-learns the rest', () => {
     const { network, elect, put, engine, violations } = multiPaxosCluster(THREE, 'default', {
       snapshotEveryEntries: 2,

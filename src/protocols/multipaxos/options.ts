@@ -53,6 +53,13 @@ export interface MultiPaxosOptions {
   readonly queuedCommandsMax: number;
   /** Chosen slots one catch-up message carries at most. */
   readonly catchUpSlotsMax: number;
+  /**
+   * Commands, as JSON, one slot's batch, one catch-up or one retransmission carries at most (0: no
+   * limit); at least one command or slot goes, so a large one still moves. Without it a batch of
+   * large values, or a catch-up of many such slots, becomes one message of gigabytes, over the
+   * transport's frame limit and stringified in one step.
+   */
+  readonly messageBytesMax: number;
   /** The KV compacts the log behind a snapshot after this many applied entries (0: never). */
   readonly snapshotEveryEntries: number;
 }
@@ -65,6 +72,7 @@ export const DEFAULT_MULTIPAXOS_OPTIONS: MultiPaxosOptions = {
   batchCommandsMax: 32,
   queuedCommandsMax: 10_000,
   catchUpSlotsMax: 64,
+  messageBytesMax: 0,
   snapshotEveryEntries: 64,
 };
 
@@ -77,7 +85,7 @@ export function parseMultiPaxosOptions(raw: Readonly<Record<string, unknown>>): 
         'BAD_OPTION',
         `multipaxos has no option ${JSON.stringify(name)} (known: ${Object.keys(DEFAULT_MULTIPAXOS_OPTIONS).join(', ')})`,
       );
-    const floor = name === 'snapshotEveryEntries' ? 0 : 1;
+    const floor = name === 'snapshotEveryEntries' || name === 'messageBytesMax' ? 0 : 1;
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < floor)
       throw new SynodError(
         'BAD_OPTION',

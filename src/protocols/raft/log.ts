@@ -1,17 +1,6 @@
 import { assert } from '../../core/assert.js';
+import { countWithinLength, jsonLengthOf } from '../../core/json-size.js';
 import type { RaftEntry } from './messages.js';
-
-/** JSON sizes of entries, computed once: entries are immutable. */
-const entrySizes = new WeakMap<object, number>();
-
-function entrySizeBytes(entry: RaftEntry<unknown>): number {
-  let size = entrySizes.get(entry);
-  if (size === undefined) {
-    size = JSON.stringify(entry).length;
-    entrySizes.set(entry, size);
-  }
-  return size;
-}
 
 /**
  * A node's Raft log: the entries after the last snapshot, the snapshot's index and term (the
@@ -97,19 +86,13 @@ export class RaftLog<C> {
    */
   sliceForMessage(from: number, countMax: number, bytesMax: number): RaftEntry<C>[] {
     const entries = this.slice(from, countMax);
-    if (bytesMax <= 0) return entries;
-    let bytes = 0;
-    for (let position = 0; position < entries.length; position++) {
-      bytes += entrySizeBytes(entries[position]!);
-      if (bytes > bytesMax && position > 0) return entries.slice(0, position);
-    }
-    return entries;
+    return entries.slice(0, countWithinLength(entries, jsonLengthOf, bytesMax));
   }
 
   /** The entries' size as JSON, as `sliceForMessage` counts it (cached per entry). */
   bytesOf(entries: readonly RaftEntry<C>[]): number {
     let bytes = 0;
-    for (const entry of entries) bytes += entrySizeBytes(entry);
+    for (const entry of entries) bytes += jsonLengthOf(entry);
     return bytes;
   }
 

@@ -159,8 +159,17 @@ async function runNode(io: CliIo, options: NodeCommandOptions): Promise<void> {
     );
   }
   logger.info('serving client requests', {
-    client: `${config.clientTls === undefined ? 'http' : 'https'}://${config.listenClient.host}:${server.clientPort}`,
-    peer: `${config.peerTls === undefined ? 'http' : 'https'}://${config.listenPeer.host}:${config.listenPeer.port}`,
+    client: config.listenClient
+      .map(
+        ({ host }, index) =>
+          `${config.clientTls === undefined ? 'http' : 'https'}://${host}:${server.clientPorts[index]}`,
+      )
+      .join(','),
+    peer: config.listenPeer
+      .map(
+        ({ host, port }) => `${config.peerTls === undefined ? 'http' : 'https'}://${host}:${port}`,
+      )
+      .join(','),
     engine: config.engine,
     dataDir: resolve(config.dataDir),
   });

@@ -12,6 +12,7 @@ import {
 } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { type Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
+import { listenAt } from '../transport/listen.js';
 import { openHttp2 } from './http2-opening.js';
 import type { TlsMaterial } from './tls-files.js';
 
@@ -21,8 +22,8 @@ const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const FIRST_BYTES_TIMEOUT_MS = 10_000;
 
 export interface ClientListenerOptions {
-  readonly host: string;
-  readonly port: number;
+  /** Every address to listen on (etcd's --listen-client-urls); port 0 picks a free one. */
+  readonly addresses: readonly { readonly host: string; readonly port: number }[];
   /** TLS for the port, terminated here so that both protocols can share it; plain when undefined. */
   readonly tls: TlsMaterial | undefined;
   readonly grpc: GrpcServer;
@@ -41,11 +42,17 @@ export interface ClientListenerOptions {
  */
 export class ClientListener {
   private constructor(
-    private readonly server: Server,
+    private readonly servers: readonly Server[],
     /** HTTP/1 connections, and gRPC ones not yet handed to grpc-js: this listener closes them. */
     private readonly owned: Set<Socket>,
-    readonly port: number,
+    /** The ports bound, in the order of the addresses. */
+    readonly ports: readonly number[],
   ) {}
+
+  /** The first address's port. */
+  get port(): number {
+    return this.ports[0]!;
+  }
 
   static async start(options: ClientListenerOptions): Promise<ClientListener> {
     // TLS is terminated by node:tls before the sniff, so gRPC is handed plaintext HTTP/2.
@@ -78,40 +85,56 @@ export class ClientListener {
       });
     };
     const tls = options.tls;
-    const server =
-      tls === undefined
-        ? createNetServer(dispatch)
-        : createTlsServer(
-            {
-              cert: tls.cert,
-              key: tls.key,
-              ca: tls.ca,
-              requestCert: tls.clientCertAuth,
-              rejectUnauthorized: tls.clientCertAuth,
-              ALPNCallback: chooseProtocol,
-            },
-            dispatch,
-          );
-    server.on('tlsClientError', (error, socket) =>
-      options.onTlsError(
-        `rejected connection from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${error.message}`,
-      ),
+    const servers: Server[] = [];
+    try {
+      for (const { host, port } of options.addresses) {
+        const server = listenerFor(tls, dispatch, options.onTlsError);
+        servers.push(server);
+        await listenAt(server, host, port, 'clients');
+      }
+    } catch (error) {
+      for (const server of servers) if (server.listening) server.close();
+      throw error;
+    }
+    return new ClientListener(
+      servers,
+      owned,
+      servers.map((server) => (server.address() as AddressInfo).port),
     );
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    return new ClientListener(server, owned, (server.address() as AddressInfo).port);
   }
 
   /** Stops accepting; the connections it owns are closed (gRPC's by the gRPC server). */
   close(): void {
-    this.server.close();
+    for (const server of this.servers) server.close();
     for (const socket of this.owned) socket.destroy();
   }
+}
+
+function listenerFor(
+  tls: TlsMaterial | undefined,
+  dispatch: (socket: Socket) => void,
+  onTlsError: (message: string) => void,
+): Server {
+  const server =
+    tls === undefined
+      ? createNetServer(dispatch)
+      : createTlsServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            ca: tls.ca,
+            requestCert: tls.clientCertAuth,
+            rejectUnauthorized: tls.clientCertAuth,
+            ALPNCallback: chooseProtocol,
+          },
+          dispatch,
+        );
+  server.on('tlsClientError', (error, socket) =>
+    onTlsError(
+      `rejected connection from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${error.message}`,
+    ),
+  );
+  return server;
 }
 
 /**

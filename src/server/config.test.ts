@@ -62,7 +62,7 @@ describe('synod node flags', () => {
       initialCluster: THREE,
     });
     expect(config.self.name).toBe('n2');
-    expect(config.listenClient).toEqual({ host: '127.0.0.1', port: 22379 });
+    expect(config.listenClient).toEqual([{ host: '127.0.0.1', port: 22379 }]);
     expect(config.advertiseClientUrls).toEqual(['http://127.0.0.1:22379']);
     expect(config.dataDir).toBe('n2.synod');
     expect(config.engine).toBe('raft');
@@ -76,6 +76,28 @@ describe('synod node flags', () => {
       ),
     ).toEqual({ heartbeatTicks: 3, electionTicks: 16 });
     expect(config.snapshotCount).toBe(100_000);
+  });
+
+  it('keeps every listen URL, as etcd listens on each, and every peer URL of a member to dial', () => {
+    const config = parseNodeFlags({
+      name: 'n1',
+      listenClientUrls: 'http://127.0.0.1:2379,http://10.0.0.5:2379',
+      listenPeerUrls: 'http://127.0.0.1:2380,http://10.0.0.5:2380',
+      listenMetricsUrls: 'http://127.0.0.1:2381,http://10.0.0.5:2381',
+      initialCluster:
+        'n1=http://127.0.0.1:2380,n1=http://10.0.0.5:2380,n2=http://10.0.0.6:2380,n2=http://n2.example:2380',
+    });
+    expect(config.listenClient).toEqual([
+      { host: '127.0.0.1', port: 2379 },
+      { host: '10.0.0.5', port: 2379 },
+    ]);
+    expect(config.advertiseClientUrls).toEqual(['http://127.0.0.1:2379', 'http://10.0.0.5:2379']);
+    expect(config.listenPeer.map(({ host }) => host)).toEqual(['127.0.0.1', '10.0.0.5']);
+    expect(config.listenMetrics?.map(({ port }) => port)).toEqual([2381, 2381]);
+    expect(config.members.find((member) => member.name === 'n2')?.peerAddresses).toEqual([
+      { host: '10.0.0.6', port: 2380 },
+      { host: 'n2.example', port: 2380 },
+    ]);
   });
 
   it('takes --initial-cluster-state existing for a member joining a running cluster', () => {
@@ -124,6 +146,9 @@ describe('synod node flags', () => {
       'mixes http and https',
     );
     expect(refusal({ listenPeerUrls: 'http://127.0.0.1' })).toContain('a port is required');
+    expect(refusal({ listenClientUrls: 'http://127.0.0.1:2379,http://127.0.0.1:2379' })).toContain(
+      'lists 127.0.0.1:2379 twice',
+    );
     expect(refusal({ name: 'n9', initialCluster: THREE })).toContain('no member named "n9"');
     expect(refusal({ initialCluster: 'n1' })).toContain('is not name=url');
     expect(

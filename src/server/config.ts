@@ -6,7 +6,7 @@ import { loadTls } from './tls-files.js';
 import type { JwtOptions } from './auth/jwt-tokens.js';
 import { parseJwtOptions } from './auth/jwt-tokens.js';
 import type { HostPort } from './urls.js';
-import { isHttpsUrl, parseHttpUrl, parseUrlList } from './urls.js';
+import { isHttpsUrl, parseHttpUrl, parseUrlList, peerAddressesOf } from './urls.js';
 
 /** One member of the initial cluster, as every node derives it from the same flags. */
 export interface MemberConfig {
@@ -16,18 +16,21 @@ export interface MemberConfig {
   /** etcd's member id (uint64), shown to clients. */
   readonly memberId: bigint;
   readonly peerUrls: readonly string[];
-  readonly peerAddress: HostPort;
+  /** Its peer URLs as addresses, in order. */
+  readonly peerAddresses: readonly HostPort[];
 }
 
 /** Everything `synod node` needs, validated. */
 export interface NodeConfig {
   readonly name: string;
   readonly dataDir: string;
-  readonly listenClient: HostPort;
+  /** Every --listen-client-urls address: each serves the whole API, as in etcd. */
+  readonly listenClient: readonly HostPort[];
   readonly advertiseClientUrls: readonly string[];
-  readonly listenPeer: HostPort;
+  /** Every --listen-peer-urls address. */
+  readonly listenPeer: readonly HostPort[];
   /** etcd's --listen-metrics-urls: /health, /version and /metrics over HTTP; none if absent. */
-  readonly listenMetrics: HostPort | undefined;
+  readonly listenMetrics: readonly HostPort[] | undefined;
   /** Whether --listen-metrics-urls is https (served with the client certificate, as etcd does). */
   readonly metricsSecure: boolean;
   /** TLS on the client port (https --listen-client-urls); undefined for plain http. */
@@ -149,7 +152,7 @@ export function parseInitialCluster(
       nodeId: index,
       memberId: memberIdOf(peerUrls, token),
       peerUrls,
-      peerAddress: parseHttpUrl('--initial-cluster', peerUrls[0] as string),
+      peerAddresses: peerAddressesOf('--initial-cluster', peerUrls),
     };
   });
   const seen = new Map<string, string>();
@@ -326,10 +329,10 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
   return {
     name,
     dataDir: flags.dataDir ?? `${name}.synod`,
-    listenClient: listenClient.first,
+    listenClient: listenClient.all,
     advertiseClientUrls: advertiseClient.urls,
-    listenPeer: listenPeer.first,
-    listenMetrics: metrics?.first,
+    listenPeer: listenPeer.all,
+    listenMetrics: metrics?.all,
     metricsSecure: metrics?.secure === true,
     clientTls,
     ...(autoTls === undefined ? {} : { autoTls }),

@@ -35,7 +35,7 @@ import { ServerMetrics } from './metrics.js';
 import { NodeRuntime } from './node.js';
 import { RequestError } from './request-error.js';
 import { seedFromRestoredImage } from './restored-image.js';
-import { parseHttpUrl } from './urls.js';
+import { peerAddressesOf } from './urls.js';
 import { WatchHub } from './watch-hub.js';
 
 export interface EtcdServerOptions {
@@ -68,11 +68,19 @@ export class EtcdServer {
     private readonly clientListener: ClientListener,
     private readonly expirer: LeaseExpirer,
     private readonly keeper: MembershipKeeper,
-    private readonly http: HttpServer | undefined,
+    private readonly http: readonly HttpServer[],
     private readonly logger: ServerLogger,
-    /** The client port actually bound (differs from the config's when it asked for port 0). */
-    readonly clientPort: number,
+    /**
+     * The client ports actually bound, one per --listen-client-urls address (they differ from the
+     * config's where it asked for port 0).
+     */
+    readonly clientPorts: readonly number[],
   ) {}
+
+  /** The first client port bound. */
+  get clientPort(): number {
+    return this.clientPorts[0]!;
+  }
 
   static async start(given: NodeConfig, options: EtcdServerOptions): Promise<EtcdServer> {
     const logger = options.logger;
@@ -89,10 +97,10 @@ export class EtcdServer {
     const metrics = new ServerMetrics();
     // Until the log is applied, dial the members we know of: the initial ones, or those the
     // cluster listed when we joined (the leader may be a member added after the bootstrap).
-    const peers = new Map<NodeId, PeerAddress>();
+    const peers = new Map<NodeId, readonly PeerAddress[]>();
     for (const member of joinedMembers ?? app.membership().members)
       if (member.nodeId !== self && member.peerUrls.length > 0)
-        peers.set(member.nodeId, parseHttpUrl('peer URL', member.peerUrls[0] as string));
+        peers.set(member.nodeId, peerAddressesOf('peer URL', member.peerUrls));
     // The keeper needs the runtime, and the runtime's transport reports to the keeper.
     const late: { keeper?: MembershipKeeper } = {};
     const runtime: NodeRuntime<ServerOp, ServerResult> = await NodeRuntime.start<
@@ -188,31 +196,32 @@ export class EtcdServer {
     metrics.attach({ config, runtime, app, dataBytes: () => dataBytes(config.dataDir) });
     const endpoints = { config, runtime, app, version: ETCD_API_VERSION, metrics };
     let clientListener: ClientListener;
-    let http: HttpServer | undefined;
+    const http: HttpServer[] = [];
     try {
       clientListener = await ClientListener.start({
-        host: config.listenClient.host,
-        port: config.listenClient.port,
+        addresses: config.listenClient,
         tls: config.clientTls,
         grpc,
         http: httpHandler(endpoints),
         onTlsError: (message) => logger.warn(message, { component: 'api' }),
         onHttp2Error: (message) =>
           logger.debug(`dropped a client connection: ${message}`, { component: 'api' }),
-      }).catch((error: unknown) => {
-        const address = `${config.listenClient.host}:${config.listenClient.port}`;
-        throw new Error(`cannot listen for clients on ${address}: ${(error as Error).message}`);
       });
-      if (config.listenMetrics !== undefined)
-        http = await startHttpEndpoints(
-          endpoints,
-          config.listenMetrics.host,
-          config.listenMetrics.port,
-          config.metricsSecure ? config.clientTls : undefined,
-        ).catch((error: unknown) => {
-          clientListener.close();
-          throw error;
-        });
+      try {
+        for (const { host, port } of config.listenMetrics ?? [])
+          http.push(
+            await startHttpEndpoints(
+              endpoints,
+              host,
+              port,
+              config.metricsSecure ? config.clientTls : undefined,
+            ),
+          );
+      } catch (error) {
+        clientListener.close();
+        for (const server of http) server.close();
+        throw error;
+      }
     } catch (error) {
       grpc.forceShutdown();
       await runtime.stop();
@@ -245,7 +254,7 @@ export class EtcdServer {
       keeper,
       http,
       logger,
-      clientListener.port,
+      clientListener.ports,
     );
     keeper.start();
     server.publishSelf();
@@ -294,8 +303,10 @@ export class EtcdServer {
     this.expirer.stop();
     this.keeper.stop();
     this.clientListener.close();
-    this.http?.closeAllConnections();
-    this.http?.close();
+    for (const server of this.http) {
+      server.closeAllConnections();
+      server.close();
+    }
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.grpc.forceShutdown();

@@ -1,5 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { listenAt } from '../transport/listen.js';
 import type { NodeConfig } from './config.js';
 import type { EtcdApplication, ServerOp, ServerResult } from './etcd-application.js';
 import { LIVE_STATE_PATH, LIVE_STATE_STREAM_PATH, liveState } from './live-state.js';
@@ -68,13 +69,7 @@ export function startHttpEndpoints(
           },
           handler,
         );
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
+  return listenAt(server, host, port, 'metrics').then(() => server);
 }
 
 async function route(

@@ -56,19 +56,22 @@ export async function joinRunningCluster(
   let answer: MembersAnswer | undefined;
   for (let round = 0; round < QUERY_ROUNDS && answer === undefined; round++) {
     for (const member of others) {
-      try {
-        answer = validAnswer(
-          await queryPeer(member.peerAddress, MEMBERS_QUERY, {
-            timeoutMs: QUERY_TIMEOUT_MS,
-            frameBytesMax: 16 * 1024 * 1024,
-            tls: config.peerTls,
-          }),
-        );
-        logger.info('fetched the membership from a running member', { from: member.name });
-        break;
-      } catch (error) {
-        failures.push(`${member.name} (${member.peerUrls.join(',')}): ${(error as Error).message}`);
+      for (const [index, address] of member.peerAddresses.entries()) {
+        try {
+          answer = validAnswer(
+            await queryPeer(address, MEMBERS_QUERY, {
+              timeoutMs: QUERY_TIMEOUT_MS,
+              frameBytesMax: 16 * 1024 * 1024,
+              tls: config.peerTls,
+            }),
+          );
+          logger.info('fetched the membership from a running member', { from: member.name });
+          break;
+        } catch (error) {
+          failures.push(`${member.name} (${member.peerUrls[index]}): ${(error as Error).message}`);
+        }
       }
+      if (answer !== undefined) break;
     }
   }
   if (answer === undefined)

@@ -43,7 +43,8 @@ function fakeRuntime(self: NodeId) {
         return state.applied;
       },
     },
-    setPeer: (id: NodeId, address: { port: number }) => state.peers.set(id, String(address.port)),
+    setPeer: (id: NodeId, addresses: readonly { port: number }[]) =>
+      state.peers.set(id, addresses.map(({ port }) => port).join(',')),
     removePeer: (id: NodeId) => state.peers.delete(id),
     peerIds: () => [...state.peers.keys()],
     proposeEngineConfig: (target: EngineConfig) => {

@@ -32,9 +32,9 @@ import { RequestError } from './request-error.js';
 export interface NodeRuntimeOptions<Op, Res> {
   readonly nodeId: NodeId;
   readonly members: readonly NodeId[];
-  /** Every other member's peer address. */
-  readonly peers: ReadonlyMap<NodeId, PeerAddress>;
-  readonly listenPeer: PeerAddress;
+  /** Every other member's peer addresses (dialed in turn until one answers). */
+  readonly peers: ReadonlyMap<NodeId, PeerAddress | readonly PeerAddress[]>;
+  readonly listenPeer: PeerAddress | readonly PeerAddress[];
   /** Checked by the transport handshake: a node of another cluster is refused. */
   readonly clusterId: string;
   readonly dataDir: string;
@@ -333,7 +333,7 @@ export class NodeRuntime<Op, Res> {
   }
 
   /** Dials `nodeId` at `address` (a member added or moved). */
-  setPeer(nodeId: NodeId, address: PeerAddress): void {
+  setPeer(nodeId: NodeId, address: PeerAddress | readonly PeerAddress[]): void {
     if (!this.stopped) this.transport.setPeer(nodeId, address);
   }
 

@@ -39,7 +39,7 @@ export function parseHttpUrl(flag: string, text: string): HostPort {
 export function parseUrlList(
   flag: string,
   text: string,
-): { urls: string[]; first: HostPort; secure: boolean } {
+): { urls: string[]; all: HostPort[]; secure: boolean } {
   const urls = text
     .split(',')
     .map((part) => part.trim())
@@ -49,5 +49,16 @@ export function parseUrlList(
   const secure = isHttpsUrl(urls[0] as string);
   if (urls.some((url) => isHttpsUrl(url) !== secure))
     throw badUrl(flag, text, 'mixes http and https URLs; use one scheme');
-  return { urls, first: parsed[0] as HostPort, secure };
+  const seen = new Set<string>();
+  for (const { host, port } of parsed) {
+    const key = `${host}:${port}`;
+    if (seen.has(key)) throw badUrl(flag, text, `lists ${key} twice`);
+    seen.add(key);
+  }
+  return { urls, all: parsed, secure };
+}
+
+/** A member's peer URLs as the addresses to dial, in order (a failed dial tries the next). */
+export function peerAddressesOf(flag: string, peerUrls: readonly string[]): HostPort[] {
+  return peerUrls.map((url) => parseHttpUrl(flag, url));
 }

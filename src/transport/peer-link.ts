@@ -70,12 +70,20 @@ export class PeerLink {
   /** When the current connection was established (ms since the epoch); undefined when down. */
   private connectedAtMs: number | undefined;
 
+  /** The address dialed now: a failed dial moves on to the next (etcd dials any peer URL). */
+  private addressIndex = 0;
+
   constructor(
     readonly peerId: NodeId,
-    private address: PeerAddress,
+    private addresses: readonly PeerAddress[],
     private readonly context: LinkContext,
   ) {
+    assert(addresses.length > 0, `no address for node ${peerId}`);
     this.dial();
+  }
+
+  private get address(): PeerAddress {
+    return this.addresses[this.addressIndex]!;
   }
 
   get linkState(): LinkState {
@@ -133,10 +141,19 @@ export class PeerLink {
     return true;
   }
 
-  /** Points the link at a new address; reconnects if it changed. */
-  setAddress(address: PeerAddress): void {
-    if (address.host === this.address.host && address.port === this.address.port) return;
-    this.address = address;
+  /** Points the link at new addresses; reconnects if they changed. */
+  setAddresses(addresses: readonly PeerAddress[]): void {
+    assert(addresses.length > 0, `no address for node ${this.peerId}`);
+    const same =
+      addresses.length === this.addresses.length &&
+      addresses.every(
+        (address, index) =>
+          address.host === this.addresses[index]!.host &&
+          address.port === this.addresses[index]!.port,
+      );
+    if (same) return;
+    this.addresses = addresses;
+    this.addressIndex = 0;
     if (this.state === 'closed') return;
     this.socket?.destroy(); // the close handler schedules a redial
     if (this.state === 'backoff') this.redialNow();
@@ -242,6 +259,9 @@ export class PeerLink {
     }
     this.lastError = undefined;
     this.dropQueue();
+    // A dial that never completed its handshake tries the peer's next address next time.
+    if (this.state === 'connecting')
+      this.addressIndex = (this.addressIndex + 1) % this.addresses.length;
     this.state = 'backoff';
     const delayMs = backoffDelayMs(this.failedAttempts++, this.context.limits, this.context.random);
     this.timer = setTimeout(() => this.redialNow(), delayMs);

@@ -64,6 +64,15 @@ async function startNode(
   return node;
 }
 
+/** A port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** Polls until `condition` holds; the generous deadline only bounds a failing test. */
 async function eventually(condition: () => boolean, what: string, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
@@ -226,6 +235,60 @@ describe('PeerTransport', () => {
     await eventually(() => b.received.length === 1, 'message after restart');
     expect(b.received[0]?.message.type).toBe('after');
     expect(a.transport.stats().connectionsEstablished).toBe(2);
+  });
+
+  it('listens on every address given, and a peer may dial any of them', async () => {
+    const b = await startNode(2, {
+      listen: [
+        { host: '127.0.0.1', port: 0 },
+        { host: '127.0.0.1', port: 0 },
+      ],
+    });
+    const [first, second] = b.transport.addresses();
+    expect(first?.port).not.toBe(second?.port);
+    const a = await startNode(1);
+    const c = await startNode(3);
+    a.transport.setPeer(2, first!);
+    c.transport.setPeer(2, second!);
+    a.transport.send(2, { type: 'via-first' });
+    c.transport.send(2, { type: 'via-second' });
+    await eventually(() => b.received.length === 2, 'a message on each address');
+    expect(new Set(b.received.map(({ from }) => from))).toEqual(new Set([1, 3]));
+  });
+
+  it("dials a peer's next address when one does not answer, and keeps the one that works", async () => {
+    const dead = await closedPort();
+    const a = await startNode(1);
+    const b = await startNode(2);
+    a.transport.setPeer(2, [{ host: '127.0.0.1', port: dead }, b.address]);
+    await eventually(() => a.transport.peerStates().get(2) === 'connected', 'the second address');
+    a.transport.send(2, { type: 'hello' });
+    await eventually(() => b.received.length === 1, 'delivery');
+    expect(a.log.filter((line) => line.message.startsWith('cannot reach node 2'))).toHaveLength(1);
+    expect(a.transport.stats().connectionsEstablished).toBe(1);
+  });
+
+  it('fails to start, listening nowhere, when one of its addresses is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const port = (taken.address() as { port: number }).port;
+    const transport = new PeerTransport<Message>({
+      clusterId: 'cluster-a',
+      nodeId: 1,
+      listen: [
+        { host: '127.0.0.1', port: 0 },
+        { host: '127.0.0.1', port },
+      ],
+      peers: new Map(),
+      onMessage: () => undefined,
+      logger: captureLogger([]),
+    });
+    cleanups.push(() => transport.close());
+    await expect(transport.start()).rejects.toThrow(
+      `cannot listen for peers on 127.0.0.1:${port}: listen EADDRINUSE`,
+    );
+    expect(transport.addresses()).toEqual([]);
   });
 
   it('bounds the outgoing queue: beyond queueMessagesMax, send refuses and counts', async () => {

@@ -5,6 +5,7 @@ import type { NodeId } from '../core/ids.js';
 import { assertNodeId } from '../core/ids.js';
 import type { Admission } from './handshake.js';
 import { InboundConnection } from './inbound-connection.js';
+import { listenAt } from './listen.js';
 import type { LinkState, PeerAddress } from './peer-link.js';
 import { PeerLink } from './peer-link.js';
 import type { PeerTlsOptions } from './peer-tls.js';
@@ -16,10 +17,16 @@ import { stderrTransportLogger } from './transport-logger.js';
 export interface PeerTransportOptions<M extends object> {
   readonly clusterId: string;
   readonly nodeId: NodeId;
-  /** Port 0 picks a free port; `start` returns the one bound. */
-  readonly listen: PeerAddress;
-  /** The other members' peer addresses (this node's own id, if present, is ignored). */
-  readonly peers: ReadonlyMap<NodeId, PeerAddress>;
+  /**
+   * Where to accept peers: one address, or several (etcd's --listen-peer-urls). Port 0 picks a free
+   * port; `start` returns the first address bound.
+   */
+  readonly listen: PeerAddress | readonly PeerAddress[];
+  /**
+   * The other members' peer addresses, one or several each (this node's own id, if present, is
+   * ignored). A link dials the first and moves to the next when a dial fails.
+   */
+  readonly peers: ReadonlyMap<NodeId, PeerAddress | readonly PeerAddress[]>;
   /** Every message from a peer, in the order that peer sent it. Must not block. */
   readonly onMessage: (from: NodeId, message: M) => void;
   readonly logger?: TransportLogger;
@@ -56,7 +63,7 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
   private readonly logger: TransportLogger;
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly inbound = new Set<InboundConnection>();
-  private readonly server: Server;
+  private readonly servers: Server[];
   private readonly bytesByPeer = new Map<NodeId, PeerByteCounts>();
   private started = false;
   private closed = false;
@@ -66,8 +73,8 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
     assertNodeId(options.nodeId);
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ?? stderrTransportLogger;
-    this.server = this.createListener();
-    this.server.maxConnections = this.limits.inboundConnectionsMax;
+    this.servers = addressList(options.listen).map(() => this.createListener());
+    for (const server of this.servers) server.maxConnections = this.limits.inboundConnectionsMax;
   }
 
   /**
@@ -97,27 +104,43 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
     return server;
   }
 
-  /** Listens, then starts dialing every peer. Resolves with the bound address. */
+  /**
+   * Listens on every address, then starts dialing every peer. Resolves with the first address
+   * bound; fails, listening nowhere, when one address cannot be bound (the error names it).
+   */
   async start(): Promise<PeerAddress> {
     assert(!this.started && !this.closed, 'PeerTransport.start called twice or after close');
     this.started = true;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.listen.port, this.options.listen.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.server.on('error', (error) => this.logger.error(`peer listener: ${error.message}`));
+    const wanted = addressList(this.options.listen);
+    try {
+      for (const [index, server] of this.servers.entries()) {
+        const { host, port } = wanted[index]!;
+        await listenAt(server, host, port, 'peers');
+        server.on('error', (error) => this.logger.error(`peer listener: ${error.message}`));
+      }
+    } catch (error) {
+      await this.closeListeners();
+      throw error;
+    }
     for (const [nodeId, address] of this.options.peers) this.setPeer(nodeId, address);
     const address = this.address();
     assert(address !== undefined, 'listening without an address');
     return address;
   }
 
+  /** The first address listened on; undefined before `start`. */
   address(): PeerAddress | undefined {
-    const info = this.server.address() as AddressInfo | null;
-    return info === null ? undefined : { host: info.address, port: info.port };
+    return this.addresses()[0];
+  }
+
+  /** Every address listened on, in the order of `listen`. */
+  addresses(): PeerAddress[] {
+    const bound: PeerAddress[] = [];
+    for (const server of this.servers) {
+      const info = server.address() as AddressInfo | null;
+      if (info !== null) bound.push({ host: info.address, port: info.port });
+    }
+    return bound;
   }
 
   /** Sends to one peer; false when dropped (unknown peer, down, queue full, too large). */
@@ -139,13 +162,15 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
     return link;
   }
 
-  /** Adds a peer or changes its address (membership changes, a moved node). */
-  setPeer(nodeId: NodeId, address: PeerAddress): void {
+  /** Adds a peer or changes its addresses (membership changes, a moved node). */
+  setPeer(nodeId: NodeId, address: PeerAddress | readonly PeerAddress[]): void {
     assertNodeId(nodeId);
+    const addresses = addressList(address);
+    assert(addresses.length > 0, `no address for node ${nodeId}`);
     if (this.closed || nodeId === this.options.nodeId) return;
     const existing = this.links.get(nodeId);
     if (existing !== undefined) {
-      existing.setAddress(address);
+      existing.setAddresses(addresses);
       return;
     }
     const context = {
@@ -160,7 +185,7 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
         this.bytesOf(peerId).sent += bytes;
       },
     };
-    this.links.set(nodeId, new PeerLink(nodeId, address, context));
+    this.links.set(nodeId, new PeerLink(nodeId, addresses, context));
   }
 
   /**
@@ -215,7 +240,15 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
     for (const connection of this.inbound) connection.close();
     this.inbound.clear();
     if (!this.started) return;
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.closeListeners();
+  }
+
+  private async closeListeners(): Promise<void> {
+    await Promise.all(
+      this.servers
+        .filter((server) => server.listening)
+        .map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
   }
 
   private accept(socket: Socket): void {
@@ -248,4 +281,8 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
       }
     }
   }
+}
+
+function addressList(address: PeerAddress | readonly PeerAddress[]): readonly PeerAddress[] {
+  return 'host' in address ? [address as PeerAddress] : address;
 }

@@ -93,7 +93,10 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .option('--cert-file <path>', 'client port TLS certificate (PEM), for https client URLs')
     .option('--key-file <path>', 'client port TLS private key (PEM)')
     .option('--trusted-ca-file <path>', 'CA bundle (PEM) that client certificates must chain to')
-    .option('--client-cert-auth', 'refuse clients without a certificate from --trusted-ca-file')
+    .option(
+      '--client-cert-auth [bool]',
+      'refuse clients without a certificate from --trusted-ca-file',
+    )
     .option('--peer-cert-file <path>', 'peer TLS certificate (PEM), for https peer URLs')
     .option('--peer-key-file <path>', 'peer TLS private key (PEM)')
     .option('--peer-trusted-ca-file <path>', 'CA bundle (PEM) that peer certificates must chain to')
@@ -102,9 +105,19 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       "simple, or jwt,pub-key=PATH,priv-key=PATH,sign-method=RS256|ES256|…[,ttl=5m] (etcd's)",
       'simple',
     )
-    .option('--auto-tls', 'https client URLs without --cert-file: make a self-signed certificate')
-    .option('--peer-auto-tls', 'https peer URLs without --peer-cert-file: self-signed, unverified')
-    .option('--peer-client-cert-auth', 'refuse peers without a certificate from the peer CA')
+    .option(
+      '--auto-tls [bool]',
+      'https client URLs without --cert-file: make a self-signed certificate',
+    )
+    .option(
+      '--peer-auto-tls [bool]',
+      'https peer URLs without --peer-cert-file: self-signed, unverified',
+    )
+    .option('--peer-client-cert-auth [bool]', 'refuse peers without a certificate from the peer CA')
+    .option(
+      '--strict-reconfig-check [bool]',
+      "refuse member changes that would leave too few started members (etcd's; default true)",
+    )
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action((options: NodeCommandOptions) => runNode(io, options));
   program

@@ -100,6 +100,19 @@ describe('synod node flags', () => {
     ]);
   });
 
+  it("reads etcd's boolean flags bare or as =true/=false, and refuses anything else", () => {
+    expect(parseNodeFlags({}).strictReconfigCheck).toBe(true);
+    expect(parseNodeFlags({ strictReconfigCheck: 'false' }).strictReconfigCheck).toBe(false);
+    expect(parseNodeFlags({ strictReconfigCheck: '0' }).strictReconfigCheck).toBe(false);
+    expect(parseNodeFlags({ strictReconfigCheck: true }).strictReconfigCheck).toBe(true);
+    expect(parseNodeFlags({ strictReconfigCheck: 'True' }).strictReconfigCheck).toBe(true);
+    expect(parseNodeFlags({ autoTls: 'false', peerAutoTls: 'false' }).autoTls).toBeUndefined();
+    expect(refusal({ strictReconfigCheck: 'maybe' })).toBe(
+      '--strict-reconfig-check must be true or false, got "maybe"',
+    );
+    expect(refusal({ clientCertAuth: 'yes' })).toContain('--client-cert-auth must be true or false');
+  });
+
   it('takes --initial-cluster-state existing for a member joining a running cluster', () => {
     const config = parseNodeFlags({
       name: 'n2',

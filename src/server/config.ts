@@ -59,6 +59,11 @@ export interface NodeConfig {
   readonly electionTimeoutMs: number;
   /** How long a client request may wait for its answer before `etcdserver: request timed out`. */
   readonly requestTimeoutMs: number;
+  /**
+   * etcd's --strict-reconfig-check (default true): refuse a membership change that would leave too
+   * few started voters for a quorum, or that an unhealthy cluster could not survive.
+   */
+  readonly strictReconfigCheck: boolean;
 }
 
 /** The flags as given (strings), with etcd's names in camelCase. */
@@ -82,14 +87,43 @@ export interface NodeFlags {
   readonly certFile?: string;
   readonly keyFile?: string;
   readonly trustedCaFile?: string;
-  readonly clientCertAuth?: boolean;
+  // etcd's boolean flags: given bare (true), or as --flag=true / --flag=false.
+  readonly clientCertAuth?: BooleanFlag;
   readonly peerCertFile?: string;
   readonly peerKeyFile?: string;
   readonly peerTrustedCaFile?: string;
-  readonly peerClientCertAuth?: boolean;
+  readonly peerClientCertAuth?: BooleanFlag;
   readonly authToken?: string;
-  readonly autoTls?: boolean;
-  readonly peerAutoTls?: boolean;
+  readonly autoTls?: BooleanFlag;
+  readonly peerAutoTls?: BooleanFlag;
+  readonly strictReconfigCheck?: BooleanFlag;
+}
+
+/** A boolean flag as the CLI hands it over: true when given bare, else the text after `=`. */
+export type BooleanFlag = boolean | string;
+
+/** Go's flag package accepts these for a boolean, and etcd's flags are Go flags. */
+const BOOLEAN_TEXTS: Readonly<Record<string, boolean>> = {
+  true: true,
+  false: false,
+  '1': true,
+  '0': false,
+  t: true,
+  f: false,
+  TRUE: true,
+  FALSE: false,
+  True: true,
+  False: false,
+  T: true,
+  F: false,
+};
+
+function booleanFlag(flag: string, value: BooleanFlag | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value === 'boolean') return value;
+  const parsed = BOOLEAN_TEXTS[value];
+  if (parsed === undefined) throw bad(`${flag} must be true or false, got "${value}"`);
+  return parsed;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -282,8 +316,8 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
       cert: flags.certFile,
       key: flags.keyFile,
       ca: flags.trustedCaFile,
-      clientCertAuth: flags.clientCertAuth,
-      auto: flags.autoTls,
+      clientCertAuth: booleanFlag('--client-cert-auth', flags.clientCertAuth, false),
+      auto: booleanFlag('--auto-tls', flags.autoTls, false),
     },
     warnings,
   );
@@ -295,8 +329,8 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
       cert: flags.peerCertFile,
       key: flags.peerKeyFile,
       ca: flags.peerTrustedCaFile,
-      clientCertAuth: flags.peerClientCertAuth,
-      auto: flags.peerAutoTls,
+      clientCertAuth: booleanFlag('--peer-client-cert-auth', flags.peerClientCertAuth, false),
+      auto: booleanFlag('--peer-auto-tls', flags.peerAutoTls, false),
     },
     warnings,
   );
@@ -343,6 +377,7 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
     self,
     clusterToken: token,
     initialClusterState: state,
+    strictReconfigCheck: booleanFlag('--strict-reconfig-check', flags.strictReconfigCheck, true),
     clusterId: clusterIdOf(members.map((member) => member.memberId)),
     engine,
     tickMs,

@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseNodeFlags } from './config.js';
 import { SERVER_ENGINES } from './engines.js';
-import { EtcdServer } from './etcd-server.js';
-import { silentLogger } from './logger.js';
-import { freePort, waitUntil } from './testing/process-cluster.js';
+import { type InProcessCluster, startInProcessCluster } from './testing/in-process-cluster.js';
+import { waitUntil } from './testing/process-cluster.js';
 
 /**
  * The `etcd3` npm client, unchanged, against three members in this process (real TCP between
@@ -18,46 +13,17 @@ import { freePort, waitUntil } from './testing/process-cluster.js';
 describe.each(SERVER_ENGINES.map((engine) => engine.name))(
   'the etcd3 npm client on %s',
   (engine) => {
-    const servers: EtcdServer[] = [];
-    let root: string;
+    let cluster: InProcessCluster;
     let client: Etcd3;
 
     beforeAll(async () => {
-      root = mkdtempSync(join(tmpdir(), 'synod-etcd3-'));
-      const members = [];
-      for (const name of ['n1', 'n2', 'n3'])
-        members.push({ name, client: await freePort(), peer: await freePort() });
-      const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
-      for (const member of members) {
-        const config = parseNodeFlags({
-          name: member.name,
-          dataDir: join(root, member.name),
-          listenClientUrls: `http://127.0.0.1:${member.client}`,
-          listenPeerUrls: `http://127.0.0.1:${member.peer}`,
-          initialCluster,
-          initialClusterToken: 'etcd3-test',
-          engine,
-        });
-        servers.push(
-          await EtcdServer.start(config, {
-            logger: silentLogger,
-            onFatal: (error) => {
-              throw error;
-            },
-          }),
-        );
-      }
-      await waitUntil(
-        () => servers.every((server) => server.runtime.leader() !== undefined),
-        15_000,
-      );
-      client = new Etcd3({ hosts: members.map((member) => `127.0.0.1:${member.client}`) });
+      cluster = await startInProcessCluster('etcd3-test', { engine });
+      client = new Etcd3({ hosts: [...cluster.hosts] });
     }, 30_000);
 
     afterAll(async () => {
       client?.close();
-      await Promise.all(servers.map((server) => server.stop()));
-      rmSync(root, { recursive: true, force: true });
+      await cluster?.stop();
     }, 30_000);
 
     it('puts, gets, counts and deletes', async () => {

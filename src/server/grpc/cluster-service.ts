@@ -55,9 +55,11 @@ export function clusterService(context: EtcdContext): UntypedServiceImplementati
       const peerUrls = validPeerUrls(context, request.peerURLs);
       const isLearner = request.isLearner === true;
       const membership = context.app.membership();
-      // etcd's strict reconfiguration check (mayAddMember).
-      if (!isLearner && !readyToAddVoter(membership)) throw new ApiError(NOT_ENOUGH_STARTED);
-      if (!connectedToAllVoters(context, membership)) throw new ApiError(UNHEALTHY);
+      // etcd's strict reconfiguration check (mayAddMember), unless --strict-reconfig-check=false.
+      if (context.config.strictReconfigCheck) {
+        if (!isLearner && !readyToAddVoter(membership)) throw new ApiError(NOT_ENOUGH_STARTED);
+        if (!connectedToAllVoters(context, membership)) throw new ApiError(UNHEALTHY);
+      }
       // etcd's NewMember: SHA-1 of the sorted peer URLs and the time in seconds, so adding the
       // same URLs again later gets a new id (a member removed can come back as a new one).
       const memberId = memberIdOf(peerUrls, String(Math.floor(Date.now() / 1000))).toString();
@@ -78,7 +80,8 @@ export function clusterService(context: EtcdContext): UntypedServiceImplementati
       const membership = context.app.membership();
       const member = findMember(membership, memberId);
       if (member === undefined) throw new ApiError(EtcdErrors.memberNotFound);
-      if (!member.isLearner) mayRemoveVoter(context, membership, member);
+      if (!member.isLearner && context.config.strictReconfigCheck)
+        mayRemoveVoter(context, membership, member);
       const result = await propose(context, { type: 'memberRemove', request: { memberId } });
       return membershipReply(context, result.response as MembershipResponse);
     }),
@@ -99,7 +102,8 @@ export function clusterService(context: EtcdContext): UntypedServiceImplementati
       const member = findMember(membership, memberId);
       if (member === undefined) throw new ApiError(EtcdErrors.memberNotFound);
       if (!member.isLearner) throw new ApiError(NOT_LEARNER);
-      if (!readyToPromote(membership)) throw new ApiError(NOT_ENOUGH_STARTED);
+      if (context.config.strictReconfigCheck && !readyToPromote(membership))
+        throw new ApiError(NOT_ENOUGH_STARTED);
       // The leader checks that the learner is in sync (forwarded there by the runtime).
       const result = await propose(context, { type: 'memberPromote', request: { memberId } });
       return membershipReply(context, result.response as MembershipResponse);

@@ -118,6 +118,16 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       '--strict-reconfig-check [bool]',
       "refuse member changes that would leave too few started members (etcd's; default true)",
     )
+    .option(
+      '--auto-compaction-mode <mode>',
+      'periodic (keep --auto-compaction-retention of time) or revision (keep that many revisions)',
+      'periodic',
+    )
+    .option(
+      '--auto-compaction-retention <retention>',
+      'history to keep: hours or a duration such as 30m (periodic), revisions (revision); 0: off',
+      '0',
+    )
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action((options: NodeCommandOptions) => runNode(io, options));
   program

@@ -110,7 +110,9 @@ describe('synod node flags', () => {
     expect(refusal({ strictReconfigCheck: 'maybe' })).toBe(
       '--strict-reconfig-check must be true or false, got "maybe"',
     );
-    expect(refusal({ clientCertAuth: 'yes' })).toContain('--client-cert-auth must be true or false');
+    expect(refusal({ clientCertAuth: 'yes' })).toContain(
+      '--client-cert-auth must be true or false',
+    );
   });
 
   it('takes --initial-cluster-state existing for a member joining a running cluster', () => {

@@ -1,5 +1,6 @@
 import { SynodError } from '../core/errors.js';
 import type { NodeId } from '../core/ids.js';
+import type { AutoCompaction } from './auto-compaction.js';
 import { clusterIdOf, idToHex, memberIdOf } from './cluster-ids.js';
 import type { TlsMaterial } from './tls-files.js';
 import { loadTls } from './tls-files.js';
@@ -64,6 +65,8 @@ export interface NodeConfig {
    * few started voters for a quorum, or that an unhealthy cluster could not survive.
    */
   readonly strictReconfigCheck: boolean;
+  /** etcd's --auto-compaction-mode and --auto-compaction-retention; undefined: off (etcd's default). */
+  readonly autoCompaction: AutoCompaction | undefined;
 }
 
 /** The flags as given (strings), with etcd's names in camelCase. */
@@ -97,6 +100,8 @@ export interface NodeFlags {
   readonly autoTls?: BooleanFlag;
   readonly peerAutoTls?: BooleanFlag;
   readonly strictReconfigCheck?: BooleanFlag;
+  readonly autoCompactionMode?: string;
+  readonly autoCompactionRetention?: string;
 }
 
 /** A boolean flag as the CLI hands it over: true when given bare, else the text after `=`. */
@@ -117,6 +122,57 @@ const BOOLEAN_TEXTS: Readonly<Record<string, boolean>> = {
   T: true,
   F: false,
 };
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gu;
+
+/** A Go duration ("90s", "1h30m", "0.5h") in milliseconds; undefined when it is not one. */
+function goDurationMs(text: string): number | undefined {
+  if (!new RegExp(`^(?:${DURATION_PART.source})+$`, 'u').test(text)) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(DURATION_PART))
+    total += Number(amount) * (DURATION_UNITS_MS[unit as string] as number);
+  return total;
+}
+
+/**
+ * etcd 3.4's auto-compaction flags. The retention is a whole number (hours in periodic mode,
+ * revisions in revision mode) or, in periodic mode, a duration such as "30m"; 0 turns it off.
+ */
+function parseAutoCompaction(
+  modeText: string | undefined,
+  retentionText: string | undefined,
+): AutoCompaction | undefined {
+  const mode = modeText ?? 'periodic';
+  if (mode !== 'periodic' && mode !== 'revision')
+    throw bad(`--auto-compaction-mode must be "periodic" or "revision", got "${mode}"`);
+  const text = retentionText ?? '0';
+  if (/^\d+$/u.test(text)) {
+    const amount = Number(text);
+    if (!Number.isSafeInteger(amount))
+      throw bad(`--auto-compaction-retention ${text} is too large`);
+    if (amount === 0) return undefined;
+    return mode === 'revision'
+      ? { mode, retentionRevisions: amount }
+      : { mode, retentionMs: amount * 3_600_000 };
+  }
+  const ms = goDurationMs(text);
+  if (ms === undefined || mode === 'revision')
+    throw bad(
+      `--auto-compaction-retention "${text}" must be ${mode === 'revision' ? 'a number of revisions' : 'a number of hours or a duration such as 30m or 1h30m'}`,
+    );
+  if (ms === 0) return undefined;
+  if (ms < 1) throw bad(`--auto-compaction-retention "${text}" is under a millisecond`);
+  return { mode, retentionMs: Math.round(ms) };
+}
 
 function booleanFlag(flag: string, value: BooleanFlag | undefined, fallback: boolean): boolean {
   if (value === undefined) return fallback;
@@ -378,6 +434,7 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
     clusterToken: token,
     initialClusterState: state,
     strictReconfigCheck: booleanFlag('--strict-reconfig-check', flags.strictReconfigCheck, true),
+    autoCompaction: parseAutoCompaction(flags.autoCompactionMode, flags.autoCompactionRetention),
     clusterId: clusterIdOf(members.map((member) => member.memberId)),
     engine,
     tickMs,

@@ -3,6 +3,7 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { Server } from '@grpc/grpc-js';
 import type { NodeId } from '../core/ids.js';
 import type { PeerAddress } from '../transport/peer-link.js';
+import { AutoCompactor } from './auto-compaction.js';
 import { ClientListener } from './client-listener.js';
 import type { NodeConfig } from './config.js';
 import { timingTicks, transportClusterId } from './config.js';
@@ -67,6 +68,7 @@ export class EtcdServer {
     private readonly grpc: Server,
     private readonly clientListener: ClientListener,
     private readonly expirer: LeaseExpirer,
+    private readonly compactor: AutoCompactor | undefined,
     private readonly keeper: MembershipKeeper,
     private readonly http: readonly HttpServer[],
     private readonly logger: ServerLogger,
@@ -235,6 +237,17 @@ export class EtcdServer {
       config.requestTimeoutMs,
     );
     expirer.start();
+    const compactor =
+      config.autoCompaction === undefined
+        ? undefined
+        : new AutoCompactor(
+            config.autoCompaction,
+            runtime,
+            app,
+            logger.child({ component: 'compactor' }),
+            config.requestTimeoutMs,
+          );
+    compactor?.start();
     const keeper = new MembershipKeeper(
       runtime,
       app,
@@ -251,6 +264,7 @@ export class EtcdServer {
       grpc,
       clientListener,
       expirer,
+      compactor,
       keeper,
       http,
       logger,
@@ -301,6 +315,7 @@ export class EtcdServer {
     this.stopped = true;
     if (this.publishTimer !== undefined) clearTimeout(this.publishTimer);
     this.expirer.stop();
+    this.compactor?.stop();
     this.keeper.stop();
     this.clientListener.close();
     for (const server of this.http) {

@@ -54,7 +54,9 @@ export const IMAGE_ALIGN_BYTES = 512;
 export const IMAGE_HASH_BYTES = 32;
 /** Keys per chunk frame: a few milliseconds of JSON work between two yields to the event loop. */
 const KEYS_PER_CHUNK = 2048;
-/** A chunk holds at most KEYS_PER_CHUNK keys' histories: bounded by etcd's 1.5 MiB per value. */
+/** A chunk's JSON ends after about this many characters, even before KEYS_PER_CHUNK keys. */
+const CHUNK_TEXT_TARGET = 16 * 1024 * 1024;
+/** A frame holds one chunk; only one key's history alone can come near it. */
 const IMAGE_FRAME_BYTES_MAX = 512 * 1024 * 1024;
 /** bbolt's meta page magic (little-endian u32 after the 16-byte page header): etcd's db files. */
 const BBOLT_MAGIC = 0xed0cdaed;
@@ -95,13 +97,30 @@ export async function writeImage(file: FileHandle, source: ImageSource): Promise
     await write(encodeJsonFrames(FrameType.snapshotHeader, [header], IMAGE_FRAME_BYTES_MAX));
     let recordCount = 0;
     let keyCount = 0;
+    const writeChunk = async (texts: readonly string[]) => {
+      const text = `[${texts.join(',')}]`;
+      await write(encodeTextFrame(FrameType.snapshotChunk, text, Buffer.byteLength(text, 'utf8')));
+    };
     for (;;) {
       const records = reader.next(KEYS_PER_CHUNK);
       if (records.length === 0) break;
       recordCount += records.length;
       keyCount += countKeys(records);
-      const text = JSON.stringify(records);
-      await write(encodeTextFrame(FrameType.snapshotChunk, text, Buffer.byteLength(text, 'utf8')));
+      // A chunk also ends at CHUNK_TEXT_TARGET: 2,048 histories of large values would make one
+      // string over V8's limit, and one frame over IMAGE_FRAME_BYTES_MAX.
+      let texts: string[] = [];
+      let length = 0;
+      for (const record of records) {
+        const text = JSON.stringify(record);
+        if (texts.length > 0 && length + text.length > CHUNK_TEXT_TARGET) {
+          await writeChunk(texts);
+          texts = [];
+          length = 0;
+        }
+        texts.push(text);
+        length += text.length + 1;
+      }
+      await writeChunk(texts);
       await new Promise((resolve) => setImmediate(resolve));
     }
     const end: ImageEnd = { recordCount, keyCount };

@@ -90,6 +90,12 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       'applied entries between snapshots (the log is compacted behind each)',
       '100000',
     )
+    .option(
+      '--max-request-bytes <n>',
+      "a request's keys, values and other fields at most (etcd's flag and default)",
+      String(1.5 * 1024 * 1024),
+    )
+    .option('--max-txn-ops <n>', "operations in one branch of a Txn at most (etcd's)", '128')
     .option('--cert-file <path>', 'client port TLS certificate (PEM), for https client URLs')
     .option('--key-file <path>', 'client port TLS private key (PEM)')
     .option('--trusted-ca-file <path>', 'CA bundle (PEM) that client certificates must chain to')

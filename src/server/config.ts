@@ -6,6 +6,7 @@ import type { TlsMaterial } from './tls-files.js';
 import { loadTls } from './tls-files.js';
 import type { JwtOptions } from './auth/jwt-tokens.js';
 import { parseJwtOptions } from './auth/jwt-tokens.js';
+import { MAX_TXN_OPS_DEFAULT, MAX_TXN_OPS_LIMIT } from '../storage/mvcc/index.js';
 import type { HostPort } from './urls.js';
 import { isHttpsUrl, parseHttpUrl, parseUrlList, peerAddressesOf } from './urls.js';
 
@@ -54,6 +55,10 @@ export interface NodeConfig {
   readonly tickMs: number;
   /** etcd's --snapshot-count: applied entries between snapshots. */
   readonly snapshotCount: number;
+  /** etcd's --max-request-bytes: a request's keys, values and other fields at most (1.5 MiB). */
+  readonly maxRequestBytes: number;
+  /** etcd's --max-txn-ops: operations in one branch of a Txn at most (128). */
+  readonly maxTxnOps: number;
   /** etcd's --heartbeat-interval: how often the leader heartbeats, in ms (a whole number of ticks). */
   readonly heartbeatIntervalMs: number;
   /** etcd's --election-timeout: a follower that hears no leader for this long (to twice it) campaigns. */
@@ -84,6 +89,8 @@ export interface NodeFlags {
   readonly engine?: string;
   readonly tickMs?: string;
   readonly snapshotCount?: string;
+  readonly maxRequestBytes?: string;
+  readonly maxTxnOps?: string;
   readonly heartbeatInterval?: string;
   readonly electionTimeout?: string;
   readonly requestTimeoutMs?: string;
@@ -181,6 +188,9 @@ function booleanFlag(flag: string, value: BooleanFlag | undefined, fallback: boo
   if (parsed === undefined) throw bad(`${flag} must be true or false, got "${value}"`);
   return parsed;
 }
+
+/** etcd's defaults for --max-request-bytes (1.5 MiB) and --max-txn-ops. */
+export const MAX_REQUEST_BYTES_DEFAULT = 1.5 * 1024 * 1024;
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 /** Stands for an unnamed `--initial-cluster` entry; no member name can start with it. */
@@ -445,6 +455,22 @@ export function parseNodeFlags(flags: NodeFlags): NodeConfig {
       100_000, // etcd 3.4's default
       1,
       100_000_000,
+    ),
+    // Up to 64 MiB: a larger request would be one log entry of that size, copied whole to every
+    // follower and into every snapshot; etcd advises keeping it at a few MiB.
+    maxRequestBytes: integerFlag(
+      '--max-request-bytes',
+      flags.maxRequestBytes,
+      MAX_REQUEST_BYTES_DEFAULT,
+      1,
+      64 * 1024 * 1024,
+    ),
+    maxTxnOps: integerFlag(
+      '--max-txn-ops',
+      flags.maxTxnOps,
+      MAX_TXN_OPS_DEFAULT,
+      1,
+      MAX_TXN_OPS_LIMIT,
     ),
     requestTimeoutMs: integerFlag(
       '--request-timeout-ms',

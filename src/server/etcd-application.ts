@@ -1,6 +1,6 @@
 import { assert } from '../core/assert.js';
 import type { ReplicatedApplication } from '../core/replicated-state-machine.js';
-import { MvccStore } from '../storage/mvcc/index.js';
+import { MAX_TXN_OPS_LIMIT, MvccStore } from '../storage/mvcc/index.js';
 import type {
   MvccCommand,
   MvccError,
@@ -115,7 +115,9 @@ export interface AppliedChanges {
  * only after that batch is durable.
  */
 export class EtcdApplication implements ReplicatedApplication<ServerOp, ServerResult> {
-  readonly store = new MvccStore();
+  // The API refuses a txn over --max-txn-ops before proposing it; at apply every member takes any
+  // txn up to the most that flag allows, so members with different settings never diverge.
+  readonly store = new MvccStore({ maxTxnOps: MAX_TXN_OPS_LIMIT });
   readonly auth = new AuthStore();
   /** Tokens are local memory, like the lease clock: not replicated state, not in snapshots. */
   readonly tokens: SimpleTokens;

@@ -49,8 +49,8 @@ export interface EtcdServerOptions {
   readonly leaseCheckIntervalMs?: number;
 }
 
-/** etcd's limit on a request (1.5 MiB) plus gRPC's framing overhead, as etcd configures gRPC. */
-const GRPC_RECEIVE_BYTES_MAX = 1.5 * 1024 * 1024 + 512 * 1024;
+/** gRPC's framing overhead above --max-request-bytes, as etcd configures gRPC. */
+const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
 /**
  * One etcd-compatible member: the node runtime (engine, transport, storage) with the MVCC store as
@@ -176,7 +176,7 @@ export class EtcdServer {
       progressNotifyIntervalMs: options.progressNotifyIntervalMs ?? 10 * 60 * 1000,
     };
     const grpc = new Server({
-      'grpc.max_receive_message_length': GRPC_RECEIVE_BYTES_MAX,
+      'grpc.max_receive_message_length': config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
       'grpc.keepalive_permit_without_calls': 1,
     });
     const guard = (name: string, service: UntypedServiceImplementation) =>

@@ -113,7 +113,8 @@ export function unary(
       callback(toServiceError(EtcdErrors.notSupportedForLearner));
       return;
     }
-    if (payloadBytes(call.request, REQUEST_BYTES_MAX) > REQUEST_BYTES_MAX) {
+    const limit = context.config.maxRequestBytes;
+    if (payloadBytes(call.request, limit) > limit) {
       callback(toServiceError(EtcdErrors.requestTooLarge));
       return;
     }
@@ -123,9 +124,6 @@ export function unary(
     );
   };
 }
-
-/** etcd's --max-request-bytes default: 1.5 MiB of keys, values and other fields. */
-export const REQUEST_BYTES_MAX = 1.5 * 1024 * 1024;
 
 /** Bytes of a decoded request's bytes and string fields, counting no further than `limit`. */
 export function payloadBytes(value: unknown, limit: number): number {

@@ -6,7 +6,6 @@ import type {
   TxnResponse,
 } from '../../storage/mvcc/index.js';
 import {
-  MAX_TXN_OPS_DEFAULT,
   validateCompactionRequest,
   validateDeleteRangeRequest,
   validatePutRequest,
@@ -68,7 +67,7 @@ export function kvService(context: EtcdContext): UntypedServiceImplementation {
     }),
     Txn: unary(context, 'Txn', async (message) => {
       const request = toTxnRequest(message);
-      refuse(validateTxnRequest(request, MAX_TXN_OPS_DEFAULT));
+      refuse(validateTxnRequest(request, context.config.maxTxnOps));
       const result = await propose(context, { type: 'txn', request });
       return fromTxnResponse(result.response as TxnResponse, header);
     }),

@@ -7,6 +7,7 @@ export type { MvccStoreOptions } from './store.js';
 export type { MvccSnapshot, MvccSnapshotReader, SnapshotRecord } from './snapshot.js';
 export {
   MAX_TXN_OPS_DEFAULT,
+  MAX_TXN_OPS_LIMIT,
   validateCommand,
   validateCompactionRequest,
   validateDeleteRangeRequest,

@@ -12,6 +12,8 @@ import type { Bytes, MvccError } from './types.js';
 
 /** etcd's `--max-txn-ops` default: the most compares, or ops in one branch, of a txn. */
 export const MAX_TXN_OPS_DEFAULT = 128;
+/** The most a server may allow (its --max-txn-ops); its store applies any txn up to it. */
+export const MAX_TXN_OPS_LIMIT = 100_000;
 
 const SORT_ORDERS = new Set(['NONE', 'ASCEND', 'DESCEND']);
 const SORT_TARGETS = new Set(['KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE']);

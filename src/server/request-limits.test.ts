@@ -1,46 +1,32 @@
-import { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseNodeFlags } from './config.js';
-import { type InProcessCluster, startInProcessCluster } from './testing/in-process-cluster.js';
+import { useInProcessCluster } from './testing/in-process-cluster.js';
 
 /** etcd's --max-request-bytes and --max-txn-ops, set below and above their defaults. */
 describe('--max-request-bytes and --max-txn-ops', () => {
-  let cluster: InProcessCluster;
-  let client: Etcd3;
-
-  beforeAll(async () => {
-    cluster = await startInProcessCluster(
-      'request-limits',
-      { maxRequestBytes: '4096', maxTxnOps: '200' },
-      ['solo'],
-    );
-    client = new Etcd3({ hosts: [...cluster.hosts] });
-  }, 30_000);
-
-  afterAll(async () => {
-    client?.close();
-    await cluster?.stop();
-  }, 30_000);
+  const the = useInProcessCluster('request-limits', { maxRequestBytes: '4096', maxTxnOps: '200' }, [
+    'solo',
+  ]);
 
   it('refuses a request over --max-request-bytes, and takes one under it', async () => {
-    await expect(client.put('big').value('x'.repeat(5_000))).rejects.toThrow(
+    await expect(the.client.put('big').value('x'.repeat(5_000))).rejects.toThrow(
       'etcdserver: request is too large',
     );
-    await client.put('small').value('x'.repeat(3_000));
-    expect(await client.get('small').string()).toHaveLength(3_000);
+    await the.client.put('small').value('x'.repeat(3_000));
+    expect(await the.client.get('small').string()).toHaveLength(3_000);
   });
 
   it('applies a txn above the default 128 ops when --max-txn-ops allows it, and refuses one above', async () => {
     const puts = (count: number) =>
-      Array.from({ length: count }, (_, index) => client.put(`t${index}`).value('v'));
-    const allowed = await client
+      Array.from({ length: count }, (_, index) => the.client.put(`t${index}`).value('v'));
+    const allowed = await the.client
       .if('t0', 'Version', '==', 0)
       .then(...puts(150))
       .commit();
     expect(allowed.succeeded).toBe(true);
-    expect(await client.getAll().prefix('t').count()).toBe(150);
+    expect(await the.client.getAll().prefix('t').count()).toBe(150);
     await expect(
-      client
+      the.client
         .if('t0', 'Version', '==', 0)
         .then(...puts(201))
         .commit(),

@@ -1,6 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll } from 'vitest';
+import { assert } from '../../core/assert.js';
 import { type NodeFlags, parseNodeFlags } from '../config.js';
 import { EtcdServer } from '../etcd-server.js';
 import { silentLogger } from '../logger.js';
@@ -60,6 +63,37 @@ export async function startInProcessCluster(
     stop: async () => {
       await Promise.all(servers.map((server) => server.stop()));
       rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts a cluster before the tests of the enclosing `describe` and stops it after them, with an
+ * `etcd3` client on every member. Read `cluster` and `client` inside the tests.
+ */
+export function useInProcessCluster(
+  token: string,
+  flags: Partial<NodeFlags> = {},
+  names?: readonly string[],
+): { readonly cluster: InProcessCluster; readonly client: Etcd3 } {
+  let cluster: InProcessCluster | undefined;
+  let client: Etcd3 | undefined;
+  beforeAll(async () => {
+    cluster = await startInProcessCluster(token, flags, names);
+    client = new Etcd3({ hosts: [...cluster.hosts] });
+  }, 30_000);
+  afterAll(async () => {
+    client?.close();
+    await cluster?.stop();
+  }, 30_000);
+  return {
+    get cluster() {
+      assert(cluster !== undefined, 'the cluster starts in beforeAll');
+      return cluster;
+    },
+    get client() {
+      assert(client !== undefined, 'the client starts in beforeAll');
+      return client;
     },
   };
 }

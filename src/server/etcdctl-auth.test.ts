@@ -66,8 +66,13 @@ describe.runIf(runnable).each(engines)('auth on a 3-process %s cluster with etcd
   }, 60_000);
 
   it('lets root do anything, and refuses anonymous requests and wrong passwords', async () => {
-    expect((await cluster.etcdctl([...root, 'put', '/app/x', '1'])).stdout).toBe('OK\n');
-    expect((await cluster.etcdctl([...root, 'put', '/other', '2'])).stdout).toBe('OK\n');
+    // The whole result, so that a failure shows etcdctl's stderr.
+    expect(await cluster.etcdctl([...root, 'put', '/app/x', '1'])).toMatchObject({
+      stdout: 'OK\n',
+    });
+    expect(await cluster.etcdctl([...root, 'put', '/other', '2'])).toMatchObject({
+      stdout: 'OK\n',
+    });
     expect(error(await cluster.etcdctl(['put', 'a', 'b']))).toBe('etcdserver: user name is empty');
     expect(error(await cluster.etcdctl(['--user', 'alice:wrong', 'get', '/app/x']))).toBe(
       'etcdserver: authentication failed, invalid user ID or password',

@@ -20,6 +20,28 @@ if (!runnable)
 
 const engines = SERVER_ENGINES.map((engine) => engine.name);
 
+/**
+ * `auth enable` answers once the member that took it applied it; the others may apply it a moment
+ * later (as in etcd). Until then such a member answers Authenticate with "authentication is not
+ * enabled", etcdctl goes on without a token, and a member that has applied it refuses the request
+ * ("user name is empty"). Waits, as an operator would, until every member enforces it.
+ */
+async function untilEveryMemberEnforcesAuth(cluster: ProcessCluster): Promise<void> {
+  for (const member of cluster.members) {
+    const endpoint = `127.0.0.1:${member.clientPort}`;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const { stderr } = await cluster.etcdctl(['get', 'x'], endpoint);
+      const enforced = stderr.includes('Error: etcdserver: user name is empty');
+      if (enforced || Date.now() > deadline) {
+        expect(stderr).toContain('Error: etcdserver: user name is empty');
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 describe.runIf(runnable).each(engines)('auth on a 3-process %s cluster with etcdctl', (engine) => {
   let cluster: ProcessCluster;
   const root = ['--user', 'root:rootpw'];
@@ -63,6 +85,7 @@ describe.runIf(runnable).each(engines)('auth on a 3-process %s cluster with etcd
     expect((await cluster.etcdctl(['user', 'list'])).stdout).toBe('alice\nroot\n');
     // etcdctl grants root the root role itself when the server says it lacks it.
     expect((await cluster.etcdctl(['auth', 'enable'])).stdout).toBe('Authentication Enabled\n');
+    await untilEveryMemberEnforcesAuth(cluster);
   }, 60_000);
 
   it('lets root do anything, and refuses anonymous requests and wrong passwords', async () => {
@@ -188,6 +211,7 @@ describe.runIf(runnable)('JWT auth tokens on a 3-process cluster', () => {
     cluster = await ProcessCluster.launch(3, 'raft', { extraArgs: ['--auth-token', spec] });
     await cluster.etcdctl(['user', 'add', 'root', '--new-user-password=rootpw']);
     expect((await cluster.etcdctl(['auth', 'enable'])).stdout).toBe('Authentication Enabled\n');
+    await untilEveryMemberEnforcesAuth(cluster);
   }, 60_000);
 
   afterAll(async () => {

@@ -89,6 +89,11 @@ describe('a cluster whose members have several URLs each', () => {
   });
 
   it('lists every client and peer URL of each member', async () => {
+    // A member's client URLs are listed once its publication (through the log) is applied here.
+    await waitUntil(
+      () => servers[0]!.app.membership().members.every((member) => member.clientUrls.length > 0),
+      10_000,
+    );
     const { members: listed } = await clientOn([members[0]!.clients[0]!]).cluster.memberList({});
     const n2 = listed.find((member) => member.name === 'n2');
     expect(n2?.peerURLs).toEqual([url(members[1]!.dead), url(members[1]!.peer)]);

@@ -5,8 +5,9 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { SynodError } from '../core/errors.js';
 import type { NodeFlags } from '../server/config.js';
-import { parseNodeFlags } from '../server/config.js';
+import { MAX_REQUEST_BYTES_DEFAULT, parseNodeFlags } from '../server/config.js';
 import { SERVER_ENGINES } from '../server/engines.js';
+import { MAX_TXN_OPS_DEFAULT } from '../storage/mvcc/index.js';
 import { EtcdServer } from '../server/etcd-server.js';
 import { createLogger, isLogLevel } from '../server/logger.js';
 import { EXIT, type CliIo } from './io.js';
@@ -93,9 +94,13 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .option(
       '--max-request-bytes <n>',
       "a request's keys, values and other fields at most (etcd's flag and default)",
-      String(1.5 * 1024 * 1024),
+      String(MAX_REQUEST_BYTES_DEFAULT),
     )
-    .option('--max-txn-ops <n>', "operations in one branch of a Txn at most (etcd's)", '128')
+    .option(
+      '--max-txn-ops <n>',
+      "operations in one branch of a Txn at most (etcd's)",
+      String(MAX_TXN_OPS_DEFAULT),
+    )
     .option('--cert-file <path>', 'client port TLS certificate (PEM), for https client URLs')
     .option('--key-file <path>', 'client port TLS private key (PEM)')
     .option('--trusted-ca-file <path>', 'CA bundle (PEM) that client certificates must chain to')

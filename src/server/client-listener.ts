@@ -12,7 +12,7 @@ import {
 } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { type Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
-import { listenAt } from '../transport/listen.js';
+import { listenEach } from '../transport/listen.js';
 import { openHttp2 } from './http2-opening.js';
 import type { TlsMaterial } from './tls-files.js';
 
@@ -85,17 +85,8 @@ export class ClientListener {
       });
     };
     const tls = options.tls;
-    const servers: Server[] = [];
-    try {
-      for (const { host, port } of options.addresses) {
-        const server = listenerFor(tls, dispatch, options.onTlsError);
-        servers.push(server);
-        await listenAt(server, host, port, 'clients');
-      }
-    } catch (error) {
-      for (const server of servers) if (server.listening) server.close();
-      throw error;
-    }
+    const servers = options.addresses.map(() => listenerFor(tls, dispatch, options.onTlsError));
+    await listenEach(servers, options.addresses, 'clients');
     return new ClientListener(
       servers,
       owned,

@@ -8,7 +8,7 @@ import type { JwtOptions } from './auth/jwt-tokens.js';
 import { parseJwtOptions } from './auth/jwt-tokens.js';
 import { MAX_TXN_OPS_DEFAULT, MAX_TXN_OPS_LIMIT } from '../storage/mvcc/index.js';
 import type { HostPort } from './urls.js';
-import { isHttpsUrl, parseHttpUrl, parseUrlList, peerAddressesOf } from './urls.js';
+import { isHttpsUrl, parseHttpUrl, parseUrlList, addressesOf } from './urls.js';
 
 /** One member of the initial cluster, as every node derives it from the same flags. */
 export interface MemberConfig {
@@ -252,7 +252,7 @@ export function parseInitialCluster(
       nodeId: index,
       memberId: memberIdOf(peerUrls, token),
       peerUrls,
-      peerAddresses: peerAddressesOf('--initial-cluster', peerUrls),
+      peerAddresses: addressesOf('--initial-cluster', peerUrls),
     };
   });
   const seen = new Map<string, string>();

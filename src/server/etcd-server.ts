@@ -3,6 +3,7 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { Server } from '@grpc/grpc-js';
 import type { NodeId } from '../core/ids.js';
 import type { PeerAddress } from '../transport/peer-link.js';
+import { listenEach } from '../transport/listen.js';
 import { AutoCompactor } from './auto-compaction.js';
 import { ClientListener } from './client-listener.js';
 import type { NodeConfig } from './config.js';
@@ -24,7 +25,7 @@ import { lockService } from './grpc/lock-service.js';
 import { dataBytes, ETCD_API_VERSION, maintenanceService } from './grpc/maintenance-service.js';
 import { serviceDefinition } from './grpc/proto.js';
 import { watchService } from './grpc/watch-service.js';
-import { httpHandler, startHttpEndpoints } from './http-endpoints.js';
+import { httpEndpointsServer, httpHandler } from './http-endpoints.js';
 import { MEMBERS_QUERY, membersAnswer } from './join.js';
 import { learnerCheck, needsLeaderCheck } from './grpc/cluster-service.js';
 import { LeaseExpirer } from './lease-expirer.js';
@@ -36,7 +37,7 @@ import { ServerMetrics } from './metrics.js';
 import { NodeRuntime } from './node.js';
 import { RequestError } from './request-error.js';
 import { seedFromRestoredImage } from './restored-image.js';
-import { peerAddressesOf } from './urls.js';
+import { addressesOf } from './urls.js';
 import { WatchHub } from './watch-hub.js';
 
 export interface EtcdServerOptions {
@@ -102,7 +103,7 @@ export class EtcdServer {
     const peers = new Map<NodeId, readonly PeerAddress[]>();
     for (const member of joinedMembers ?? app.membership().members)
       if (member.nodeId !== self && member.peerUrls.length > 0)
-        peers.set(member.nodeId, peerAddressesOf('peer URL', member.peerUrls));
+        peers.set(member.nodeId, addressesOf('peer URL', member.peerUrls));
     // The keeper needs the runtime, and the runtime's transport reports to the keeper.
     const late: { keeper?: MembershipKeeper } = {};
     const runtime: NodeRuntime<ServerOp, ServerResult> = await NodeRuntime.start<
@@ -197,8 +198,11 @@ export class EtcdServer {
     }
     metrics.attach({ config, runtime, app, dataBytes: () => dataBytes(config.dataDir) });
     const endpoints = { config, runtime, app, version: ETCD_API_VERSION, metrics };
-    let clientListener: ClientListener;
-    const http: HttpServer[] = [];
+    let clientListener: ClientListener | undefined;
+    const metricsAddresses = config.listenMetrics ?? [];
+    const http = metricsAddresses.map(() =>
+      httpEndpointsServer(endpoints, config.metricsSecure ? config.clientTls : undefined),
+    );
     try {
       clientListener = await ClientListener.start({
         addresses: config.listenClient,
@@ -209,22 +213,9 @@ export class EtcdServer {
         onHttp2Error: (message) =>
           logger.debug(`dropped a client connection: ${message}`, { component: 'api' }),
       });
-      try {
-        for (const { host, port } of config.listenMetrics ?? [])
-          http.push(
-            await startHttpEndpoints(
-              endpoints,
-              host,
-              port,
-              config.metricsSecure ? config.clientTls : undefined,
-            ),
-          );
-      } catch (error) {
-        clientListener.close();
-        for (const server of http) server.close();
-        throw error;
-      }
+      await listenEach(http, metricsAddresses, 'metrics');
     } catch (error) {
+      clientListener?.close();
       grpc.forceShutdown();
       await runtime.stop();
       throw error;

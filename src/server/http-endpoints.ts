@@ -1,6 +1,5 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { listenAt } from '../transport/listen.js';
 import type { NodeConfig } from './config.js';
 import type { EtcdApplication, ServerOp, ServerResult } from './etcd-application.js';
 import { LIVE_STATE_PATH, LIVE_STATE_STREAM_PATH, liveState } from './live-state.js';
@@ -48,13 +47,14 @@ export function httpHandler(
   };
 }
 
-/** The endpoints on a port of their own (etcd's --listen-metrics-urls); https with `tls`. */
-export function startHttpEndpoints(
+/**
+ * The endpoints on a port of their own (etcd's --listen-metrics-urls), not listening yet; https
+ * with `tls`.
+ */
+export function httpEndpointsServer(
   sources: HttpEndpointSources,
-  host: string,
-  port: number,
   tls: TlsMaterial | undefined,
-): Promise<Server> {
+): Server {
   const handler = httpHandler(sources);
   const server =
     tls === undefined
@@ -69,7 +69,7 @@ export function startHttpEndpoints(
           },
           handler,
         );
-  return listenAt(server, host, port, 'metrics').then(() => server);
+  return server;
 }
 
 async function route(

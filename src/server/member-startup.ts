@@ -6,7 +6,7 @@ import type { ServerLogger } from './logger.js';
 import type { MemberIdentity } from './member-identity.js';
 import { hasWal, identityFromFlags, readIdentity, writeIdentity } from './member-identity.js';
 import type { MemberRecord } from './membership.js';
-import { peerAddressesOf } from './urls.js';
+import { addressesOf } from './urls.js';
 
 /**
  * Who this member is, decided once at start as etcd does: a data directory that holds a member
@@ -73,7 +73,7 @@ export function withIdentity(config: NodeConfig, identity: MemberIdentity): Node
       nodeId: identity.nodeId,
       memberId: BigInt(identity.memberId),
       peerUrls,
-      peerAddresses: peerAddressesOf('--initial-advertise-peer-urls', peerUrls),
+      peerAddresses: addressesOf('--initial-advertise-peer-urls', peerUrls),
     },
   };
 }

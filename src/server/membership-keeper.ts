@@ -4,7 +4,7 @@ import type { EtcdApplication, ServerOp, ServerResult } from './etcd-application
 import type { ServerLogger } from './logger.js';
 import { engineTarget, isNodeRemoved, memberOfNode } from './membership.js';
 import type { NodeRuntime } from './node.js';
-import { peerAddressesOf } from './urls.js';
+import { addressesOf } from './urls.js';
 
 /** etcd's message when a member learns it was removed (etcdserver.ErrMemberRemoved's log line). */
 export const REMOVED_MESSAGE = 'the member has been permanently removed from the cluster';
@@ -100,7 +100,7 @@ export class MembershipKeeper {
     for (const member of membership.members) {
       if (member.nodeId === this.self || member.peerUrls.length === 0) continue;
       try {
-        this.runtime.setPeer(member.nodeId, peerAddressesOf('peer URL', member.peerUrls));
+        this.runtime.setPeer(member.nodeId, addressesOf('peer URL', member.peerUrls));
       } catch (error) {
         this.logger.error('cannot dial a member: bad peer URL', { member: member.memberId, error });
       }

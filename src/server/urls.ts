@@ -45,7 +45,7 @@ export function parseUrlList(
     .map((part) => part.trim())
     .filter((part) => part.length > 0);
   if (urls.length === 0) throw badUrl(flag, text, 'at least one URL is required');
-  const parsed = urls.map((url) => parseHttpUrl(flag, url));
+  const parsed = addressesOf(flag, urls);
   const secure = isHttpsUrl(urls[0] as string);
   if (urls.some((url) => isHttpsUrl(url) !== secure))
     throw badUrl(flag, text, 'mixes http and https URLs; use one scheme');
@@ -58,7 +58,7 @@ export function parseUrlList(
   return { urls, all: parsed, secure };
 }
 
-/** A member's peer URLs as the addresses to dial, in order (a failed dial tries the next). */
-export function peerAddressesOf(flag: string, peerUrls: readonly string[]): HostPort[] {
-  return peerUrls.map((url) => parseHttpUrl(flag, url));
+/** URLs as host and port, in order (each checked as `parseHttpUrl` checks it). */
+export function addressesOf(flag: string, urls: readonly string[]): HostPort[] {
+  return urls.map((url) => parseHttpUrl(flag, url));
 }

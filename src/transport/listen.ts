@@ -15,3 +15,32 @@ export function listenAt(server: Server, host: string, port: number, what: strin
     });
   });
 }
+
+/**
+ * Binds `servers[i]` to `addresses[i]`, in order: all or none. When one address cannot be bound,
+ * the servers already listening are closed and the error (naming the address) is rethrown.
+ */
+export async function listenEach(
+  servers: readonly Server[],
+  addresses: readonly { readonly host: string; readonly port: number }[],
+  what: string,
+): Promise<void> {
+  try {
+    for (const [index, server] of servers.entries()) {
+      const { host, port } = addresses[index]!;
+      await listenAt(server, host, port, what);
+    }
+  } catch (error) {
+    await closeListening(servers);
+    throw error;
+  }
+}
+
+/** Closes every server of `servers` that is listening; resolves once they are closed. */
+export async function closeListening(servers: readonly Server[]): Promise<void> {
+  await Promise.all(
+    servers
+      .filter((server) => server.listening)
+      .map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+  );
+}

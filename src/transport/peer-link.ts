@@ -70,7 +70,10 @@ export class PeerLink {
   /** When the current connection was established (ms since the epoch); undefined when down. */
   private connectedAtMs: number | undefined;
 
-  /** The address dialed now: a failed dial moves on to the next (etcd dials any peer URL). */
+  /**
+   * The address dialed now: a failed dial moves on to the next (etcd dials any peer URL). The
+   * transport checks that a peer has at least one.
+   */
   private addressIndex = 0;
 
   constructor(
@@ -78,7 +81,6 @@ export class PeerLink {
     private addresses: readonly PeerAddress[],
     private readonly context: LinkContext,
   ) {
-    assert(addresses.length > 0, `no address for node ${peerId}`);
     this.dial();
   }
 
@@ -141,9 +143,8 @@ export class PeerLink {
     return true;
   }
 
-  /** Points the link at new addresses; reconnects if they changed. */
+  /** Points the link at new addresses (at least one); reconnects if they changed. */
   setAddresses(addresses: readonly PeerAddress[]): void {
-    assert(addresses.length > 0, `no address for node ${this.peerId}`);
     const same =
       addresses.length === this.addresses.length &&
       addresses.every(

@@ -5,7 +5,7 @@ import type { NodeId } from '../core/ids.js';
 import { assertNodeId } from '../core/ids.js';
 import type { Admission } from './handshake.js';
 import { InboundConnection } from './inbound-connection.js';
-import { listenAt } from './listen.js';
+import { closeListening, listenEach } from './listen.js';
 import type { LinkState, PeerAddress } from './peer-link.js';
 import { PeerLink } from './peer-link.js';
 import type { PeerTlsOptions } from './peer-tls.js';
@@ -63,6 +63,7 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
   private readonly logger: TransportLogger;
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly inbound = new Set<InboundConnection>();
+  private readonly listenAddresses: readonly PeerAddress[];
   private readonly servers: Server[];
   private readonly bytesByPeer = new Map<NodeId, PeerByteCounts>();
   private started = false;
@@ -73,7 +74,8 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
     assertNodeId(options.nodeId);
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ?? stderrTransportLogger;
-    this.servers = addressList(options.listen).map(() => this.createListener());
+    this.listenAddresses = addressList(options.listen);
+    this.servers = this.listenAddresses.map(() => this.createListener());
     for (const server of this.servers) server.maxConnections = this.limits.inboundConnectionsMax;
   }
 
@@ -111,17 +113,9 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
   async start(): Promise<PeerAddress> {
     assert(!this.started && !this.closed, 'PeerTransport.start called twice or after close');
     this.started = true;
-    const wanted = addressList(this.options.listen);
-    try {
-      for (const [index, server] of this.servers.entries()) {
-        const { host, port } = wanted[index]!;
-        await listenAt(server, host, port, 'peers');
-        server.on('error', (error) => this.logger.error(`peer listener: ${error.message}`));
-      }
-    } catch (error) {
-      await this.closeListeners();
-      throw error;
-    }
+    await listenEach(this.servers, this.listenAddresses, 'peers');
+    for (const server of this.servers)
+      server.on('error', (error) => this.logger.error(`peer listener: ${error.message}`));
     for (const [nodeId, address] of this.options.peers) this.setPeer(nodeId, address);
     const address = this.address();
     assert(address !== undefined, 'listening without an address');
@@ -240,15 +234,7 @@ export class PeerTransport<M extends object = Record<string, unknown>> {
     for (const connection of this.inbound) connection.close();
     this.inbound.clear();
     if (!this.started) return;
-    await this.closeListeners();
-  }
-
-  private async closeListeners(): Promise<void> {
-    await Promise.all(
-      this.servers
-        .filter((server) => server.listening)
-        .map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-    );
+    await closeListening(this.servers);
   }
 
   private accept(socket: Socket): void {

@@ -580,13 +580,17 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
 
   /** Phase 2 for `proposals` (recovered slots, in order), each counted in its own configuration. */
   private proposeAll(proposals: readonly SlotProposal<C>[]): void {
-    for (const { slot, value } of proposals)
-      this.inflight.set(slot, {
-        value,
-        acks: new Set(),
-        quorum: majorityQuorum(this.configFor(slot).voters),
-      });
+    for (const { slot, value } of proposals) this.startPhase2(slot, value);
     this.refreshPeers();
+  }
+
+  /** `value` enters phase 2 in `slot`, chosen by a majority of the voters governing that slot. */
+  private startPhase2(slot: number, value: SlotValue<C>): void {
+    this.inflight.set(slot, {
+      value,
+      acks: new Set(),
+      quorum: majorityQuorum(this.configFor(slot).voters),
+    });
   }
 
   private stepDown(reason: string): void {
@@ -712,11 +716,7 @@ export class MultiPaxosEngine<C> implements ReplicatedLog<
         );
       } else return;
       const slot = this.nextSlot++;
-      this.inflight.set(slot, {
-        value,
-        acks: new Set(),
-        quorum: majorityQuorum(this.configFor(slot).voters),
-      });
+      this.startPhase2(slot, value);
       if (isConfigValue(value)) {
         this.effects.note(
           'config',

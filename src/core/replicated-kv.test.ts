@@ -1,60 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeId } from './ids.js';
-import type { NodeInspection, ProtocolMessage } from './protocol.js';
 import { type KvCommand, ReplicatedKv } from './replicated-kv.js';
-import { type LogReady, type ReplicatedLog, emptyLogReady } from './replicated-log.js';
-
-/** A scripted engine: the test decides what commits and which barriers resolve. */
-class ScriptedLog implements ReplicatedLog<KvCommand, ProtocolMessage, never> {
-  proposals: KvCommand[] = [];
-  barriers: number[] = [];
-  compactions: { index: number; snapshot: unknown }[] = [];
-  isLeader = true;
-  barrierSupported = true;
-  private pending: LogReady<KvCommand, ProtocolMessage, never> = emptyLogReady();
-
-  constructor(readonly id: NodeId) {}
-
-  step(): void {}
-  tick(): void {}
-  propose(command: KvCommand): boolean {
-    if (!this.isLeader) return false;
-    this.proposals.push(command);
-    return true;
-  }
-  leader(): NodeId | undefined {
-    return this.isLeader ? this.id : 2;
-  }
-  requestReadBarrier(readId: number): boolean {
-    if (!this.barrierSupported || !this.isLeader) return false;
-    this.barriers.push(readId);
-    return true;
-  }
-  compact(index: number, snapshot: unknown): void {
-    this.compactions.push({ index, snapshot });
-  }
-  hasReady(): boolean {
-    return this.pending.committed.length > 0 || this.pending.readStates.length > 0;
-  }
-  ready(): LogReady<KvCommand, ProtocolMessage, never> {
-    const batch = this.pending;
-    this.pending = emptyLogReady();
-    return batch;
-  }
-  inspect(): NodeInspection {
-    return { role: 'scripted', state: {} };
-  }
-  commit(index: number, command: KvCommand | null): void {
-    this.pending.committed.push({ index, command });
-  }
-  resolveBarrier(readId: number, index: number): void {
-    this.pending.readStates.push({ readId, index });
-  }
-}
+import { ScriptedLog } from './testing/scripted-log.js';
 
 describe('ReplicatedKv', () => {
   it('answers a write when its command is applied at the node that took the request', () => {
-    const engine = new ScriptedLog(1);
+    const engine = new ScriptedLog<KvCommand>(1);
     const kv = new ReplicatedKv(engine);
     kv.request({ id: 7, op: { f: 'put', key: 'a', value: '1' } });
     expect(kv.ready().responses).toEqual([]);
@@ -67,7 +17,7 @@ describe('ReplicatedKv', () => {
   });
 
   it('applies commands proposed elsewhere without answering for them', () => {
-    const engine = new ScriptedLog(1);
+    const engine = new ScriptedLog<KvCommand>(1);
     const kv = new ReplicatedKv(engine);
     engine.commit(1, { origin: 3, requestId: 7, op: { f: 'put', key: 'a', value: 'x' } });
     expect(kv.ready().responses).toEqual([]);
@@ -75,7 +25,7 @@ describe('ReplicatedKv', () => {
   });
 
   it('serves a read once the applied index reaches its barrier, not before', () => {
-    const engine = new ScriptedLog(1);
+    const engine = new ScriptedLog<KvCommand>(1);
     const kv = new ReplicatedKv(engine);
     kv.request({ id: 1, op: { f: 'get', key: 'a' } });
     expect(engine.barriers).toEqual([1]);
@@ -88,7 +38,7 @@ describe('ReplicatedKv', () => {
   });
 
   it('sends reads through the log when the engine has no barrier', () => {
-    const engine = new ScriptedLog(1);
+    const engine = new ScriptedLog<KvCommand>(1);
     engine.barrierSupported = false;
     const kv = new ReplicatedKv(engine);
     kv.request({ id: 4, op: { f: 'get', key: 'a' } });
@@ -96,7 +46,7 @@ describe('ReplicatedKv', () => {
   });
 
   it('fails at once, with a leader hint, when the engine cannot take the request', () => {
-    const engine = new ScriptedLog(1);
+    const engine = new ScriptedLog<KvCommand>(1);
     engine.isLeader = false;
     const kv = new ReplicatedKv(engine);
     kv.request({ id: 5, op: { f: 'put', key: 'a', value: '1' } });
@@ -106,14 +56,14 @@ describe('ReplicatedKv', () => {
   });
 
   it('refuses a gap in the committed entries', () => {
-    const engine = new ScriptedLog(1);
+    const engine = new ScriptedLog<KvCommand>(1);
     const kv = new ReplicatedKv(engine);
     engine.commit(2, null);
     expect(() => kv.ready()).toThrow(/gap/);
   });
 
   it('hands the engine a snapshot every N applied entries', () => {
-    const engine = new ScriptedLog(1);
+    const engine = new ScriptedLog<KvCommand>(1);
     const kv = new ReplicatedKv(engine, { snapshotEveryEntries: 2, pendingRequestsMax: 10 });
     engine.commit(1, { origin: 2, requestId: 1, op: { f: 'put', key: 'k', value: 'v' } });
     engine.commit(2, null);
@@ -122,7 +72,7 @@ describe('ReplicatedKv', () => {
   });
 
   it('compacts one period behind when asked, keeping the entries a lagging follower needs', () => {
-    const engine = new ScriptedLog(1);
+    const engine = new ScriptedLog<KvCommand>(1);
     const kv = new ReplicatedKv(engine, {
       snapshotEveryEntries: 2,
       pendingRequestsMax: 10,
@@ -140,7 +90,7 @@ describe('ReplicatedKv', () => {
   });
 
   it('bounds the requests waiting at a node', () => {
-    const engine = new ScriptedLog(1);
+    const engine = new ScriptedLog<KvCommand>(1);
     const kv = new ReplicatedKv(engine, { snapshotEveryEntries: 0, pendingRequestsMax: 1 });
     kv.request({ id: 1, op: { f: 'put', key: 'a', value: '1' } });
     kv.request({ id: 2, op: { f: 'put', key: 'a', value: '2' } });

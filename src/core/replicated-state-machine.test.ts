@@ -1,54 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeId } from './ids.js';
-import type { NodeInspection, ProtocolMessage } from './protocol.js';
-import { type LogReady, type ReplicatedLog, emptyLogReady } from './replicated-log.js';
 import type { LogCommand, ReplicatedApplication } from './replicated-state-machine.js';
 import { ReplicatedStateMachine } from './replicated-state-machine.js';
+import { ScriptedLog } from './testing/scripted-log.js';
 
 type Command = LogCommand<string>;
 
-/** An engine the test drives: it delivers what the test says, when the test says. */
-class DeliveringLog implements ReplicatedLog<Command, ProtocolMessage, never> {
-  private pending: LogReady<Command, ProtocolMessage, never> = emptyLogReady();
-  readonly proposals: Command[] = [];
-  readonly barriers: number[] = [];
-
-  constructor(readonly id: NodeId) {}
-
-  step(): void {}
-  tick(): void {}
-  propose(command: Command): boolean {
-    this.proposals.push(command);
-    return true;
-  }
-  leader(): NodeId | undefined {
-    return this.id;
-  }
-  requestReadBarrier(readId: number): boolean {
-    this.barriers.push(readId);
-    return true;
-  }
-  compact(): void {}
-  hasReady(): boolean {
-    const { snapshot, committed, readStates } = this.pending;
-    return snapshot !== undefined || committed.length > 0 || readStates.length > 0;
-  }
-  ready(): LogReady<Command, ProtocolMessage, never> {
-    const batch = this.pending;
-    this.pending = emptyLogReady();
-    return batch;
-  }
-  inspect(): NodeInspection {
-    return { role: 'scripted', state: {} };
-  }
-  snapshot(index: number, data: unknown): void {
-    this.pending.snapshot = { index, data };
-  }
-  commit(index: number, op: string, origin: NodeId = 2, requestId = 0): void {
-    this.pending.committed.push({ index, command: { origin, requestId, op } });
-  }
-  readState(readId: number, index: number): void {
-    this.pending.readStates.push({ readId, index });
+/** The scripted engine, committing ops as the state machine's commands. */
+class DeliveringLog extends ScriptedLog<Command> {
+  commitOp(index: number, op: string, origin: NodeId = 2, requestId = 0): void {
+    this.commit(index, { origin, requestId, op });
   }
 }
 
@@ -110,12 +71,12 @@ function setUp(appliedPerReadyMax?: number) {
 describe('ReplicatedStateMachine with appliedPerReadyMax', () => {
   it('applies at most that many entries per ready, the rest in order at the next ones', () => {
     const { engine, app, machine } = setUp(2);
-    for (let index = 1; index <= 3; index++) engine.commit(index, `e${index}`);
+    for (let index = 1; index <= 3; index++) engine.commitOp(index, `e${index}`);
     machine.ready();
     expect(app.applied).toEqual(['e1', 'e2']);
     expect(machine.hasReady()).toBe(true);
-    engine.commit(4, 'e4');
-    engine.commit(5, 'e5');
+    engine.commitOp(4, 'e4');
+    engine.commitOp(5, 'e5');
     machine.ready();
     expect(app.applied).toEqual(['e1', 'e2', 'e3', 'e4']);
     machine.ready();
@@ -128,16 +89,16 @@ describe('ReplicatedStateMachine with appliedPerReadyMax', () => {
 describe('ReplicatedStateMachine with an asynchronous restore', () => {
   it('holds back the entries committed after the snapshot, and applies them in order once it is restored', async () => {
     const { engine, app, machine } = setUp();
-    engine.commit(1, 'a');
+    engine.commitOp(1, 'a');
     machine.ready();
-    engine.snapshot(5, ['s1', 's2']);
-    engine.commit(6, 'b');
+    engine.deliverSnapshot(5, ['s1', 's2']);
+    engine.commitOp(6, 'b');
     machine.ready();
     expect(app.restoreStarted).toEqual([['s1', 's2']]);
     // The old state stays whole, and the index with it, until the restore ends.
     expect(app.applied).toEqual(['a']);
     expect(machine.appliedIndex).toBe(1);
-    engine.commit(7, 'c');
+    engine.commitOp(7, 'c');
     machine.ready();
     expect(app.applied).toEqual(['a']);
     expect(machine.hasReady()).toBe(false);
@@ -156,9 +117,9 @@ describe('ReplicatedStateMachine with an asynchronous restore', () => {
     machine.request({ id: 11, op: 'read' });
     expect(engine.proposals.map((command) => command.op)).toEqual(['w']);
     expect(engine.barriers).toEqual([11]);
-    engine.snapshot(3, ['s']);
-    engine.commit(4, 'w', 1, 10);
-    engine.readState(11, 4);
+    engine.deliverSnapshot(3, ['s']);
+    engine.commitOp(4, 'w', 1, 10);
+    engine.resolveBarrier(11, 4);
     expect(machine.ready().responses).toEqual([]);
     app.finishRestore();
     await machine.untilRestored();
@@ -170,12 +131,12 @@ describe('ReplicatedStateMachine with an asynchronous restore', () => {
 
   it('a second snapshot delivered during a restore is restored after it, in order', async () => {
     const { engine, app, machine } = setUp();
-    engine.snapshot(5, ['first']);
+    engine.deliverSnapshot(5, ['first']);
     machine.ready();
-    engine.commit(6, 'x');
+    engine.commitOp(6, 'x');
     machine.ready();
-    engine.snapshot(9, ['second']);
-    engine.commit(10, 'y');
+    engine.deliverSnapshot(9, ['second']);
+    engine.commitOp(10, 'y');
     machine.ready();
     app.finishRestore();
     await machine.untilRestored();
@@ -191,7 +152,7 @@ describe('ReplicatedStateMachine with an asynchronous restore', () => {
 
   it('a failed restore is thrown by the next ready', async () => {
     const { engine, app, machine } = setUp();
-    engine.snapshot(5, ['s']);
+    engine.deliverSnapshot(5, ['s']);
     machine.ready();
     app.failRestore(new Error('corrupt snapshot'));
     await machine.untilRestored();
